@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from markdownx.admin import MarkdownxModelAdmin
+
+from .models import Post, Reference
+
+
+class ReferenceInline(admin.TabularInline):
+    model = Reference
+    extra = 1
+    ordering = ["number"]
+    fields = ["number", "citation", "url"]
+
+
+@admin.register(Post)
+class PostAdmin(MarkdownxModelAdmin):
+    inlines = [ReferenceInline]
+    list_display = ["display_title", "status", "published_at", "author", "tag_list"]
+    list_filter = ["status", "published_at", "tags"]
+    search_fields = ["title", "body", "slug"]
+    date_hierarchy = "published_at"
+    list_select_related = ["author"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "body", "tags"]}),
+        ("Publication", {"fields": ["status", "published_at", "author", "slug"]}),
+        ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
+        return super().get_queryset(request).prefetch_related("tags")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="Title", ordering="title")
+    def display_title(self, post: Post) -> str:
+        return post.display_title
+
+    @admin.display(description="Tags")
+    def tag_list(self, post: Post) -> str:
+        return ", ".join(sorted(tag.name for tag in post.tags.all()))
+
+    @admin.action(description="Publish the selected posts", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._set_status(request, queryset, Post.Status.PUBLISHED, "published")
+
+    @admin.action(
+        description="Unpublish the selected posts (back to draft)", permissions=["change"]
+    )
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._set_status(request, queryset, Post.Status.DRAFT, "returned to draft")
+
+    def _set_status(
+        self, request: HttpRequest, queryset: QuerySet[Post], status: str, done: str
+    ) -> None:
+        with transaction.atomic():
+            changed = queryset.exclude(status=status).update(
+                status=status, updated_at=timezone.now()
+            )
+        self.message_user(request, f"{changed} post(s) {done}.", messages.SUCCESS)

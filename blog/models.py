@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator, slugify
+from markdownx.models import MarkdownxField
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+from .markup import plain_text, render_markdown
+
+OPENING_WORDS = 6
+EXCERPT_WORDS = 55
+SLUG_MAX_LENGTH = 120
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self) -> PostQuerySet:
+        """What readers may see: published, and due. Evaluated per request, so a
+        scheduled post appears on time without a restart."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def month_counts(self) -> list[tuple[datetime.date, int]]:
+        """(first day of month, number of posts), newest month first, on the site's
+        calendar."""
+        rows = (
+            self.order_by()
+            .annotate(month=TruncMonth("published_at"))
+            .values("month")
+            .annotate(count=Count("id"))
+            .order_by("-month")
+        )
+        return [(timezone.localtime(row["month"]).date(), row["count"]) for row in rows]
+
+    def visible_to(self, user) -> PostQuerySet:
+        return self if user.is_staff else self.published()
+
+    def get_by_natural_key(self, slug: str) -> Post:
+        return self.get(slug=slug)
+
+
+class TaggedPostManager(models.Manager):
+    def get_by_natural_key(self, post_slug: str, tag_name: str) -> TaggedPost:
+        return self.get(content_object__slug=post_slug, tag__name=tag_name)
+
+
+class TaggedPost(TaggedItemBase):
+    """Taggit's through model, with a real foreign key to the post."""
+
+    content_object = models.ForeignKey("Post", on_delete=models.CASCADE)
+
+    objects = TaggedPostManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="unique_post_tag")
+        ]
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.content_object.slug, self.tag.name)
+
+    natural_key.dependencies = ["blog.post", "taggit.tag"]
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(
+        max_length=200, blank=True, help_text="May be left blank: the post is then untitled."
+    )
+    slug = models.SlugField(
+        max_length=SLUG_MAX_LENGTH,
+        unique=True,
+        blank=True,
+        help_text="Part of the address. Left blank, it is made from the title "
+        "(or the opening words of an untitled post).",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    body = MarkdownxField(help_text="Markdown. Write [1], [2]… to cite the references below.")
+    body_html = models.TextField(editable=False, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        help_text="Readers see a published post from this moment on.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    allow_comments = models.BooleanField(default=True)
+    call_for_answers = models.TextField(
+        blank=True,
+        help_text="The question this post puts to its readers, answered in its discussion.",
+    )
+    tags = TaggableManager(through=TaggedPost, blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        get_latest_by = "published_at"
+        indexes = [models.Index(fields=["status", "published_at"], name="post_visible_idx")]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self._unique_slug()
+        self.body_html = render_markdown(self.body, self.reference_numbers())
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        day = self.published_on
+        return reverse(
+            "blog:post-detail",
+            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
+        )
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    @property
+    def display_title(self) -> str:
+        """The title, or for an untitled post its opening words - never an invented one."""
+        return self.title or self.opening_words
+
+    @property
+    def opening_words(self) -> str:
+        """The body's first words ("I’m not really surprised to hear…"), without the
+        without the punctuation that happens to follow the last of them."""
+        words = plain_text(self.body_html or render_markdown(self.body)).split()
+        opening = " ".join(words[:OPENING_WORDS]).rstrip(",;:.–—- ")
+        return opening + "…" if len(words) > OPENING_WORDS else opening
+
+    @property
+    def excerpt(self) -> str:
+        """The post's opening, as plain text, for lists and descriptions."""
+        return Truncator(plain_text(self.body_html)).words(EXCERPT_WORDS, truncate="…")
+
+    @property
+    def author_name(self) -> str:
+        return self.author.get_full_name() or self.author.get_username()
+
+    @property
+    def published_on(self) -> datetime.date:
+        """The publication day on the site's calendar (Europe/London), as in the URL."""
+        return timezone.localtime(self.published_at).date()
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    def reference_numbers(self) -> list[int]:
+        if self.pk is None:
+            return []
+        return list(self.references.values_list("number", flat=True))
+
+    def refresh_body_html(self) -> None:
+        """Re-render after the post's references change (their numbers decide which
+        markers become links)."""
+        self.body_html = render_markdown(self.body, self.reference_numbers())
+        Post.objects.filter(pk=self.pk).update(body_html=self.body_html)
+
+    def _unique_slug(self) -> str:
+        source = self.title or self.opening_words
+        base = slugify(source)[: SLUG_MAX_LENGTH - 4].strip("-") or "post"
+        slug, n = base, 2
+        while Post.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def references_with_backlinks(self) -> list[Reference]:
+        """The references, each marked with whether the body cites it (and so whether
+        it can link back to its marker)."""
+        references = list(self.references.all())
+        for reference in references:
+            reference.is_cited = f'id="{reference.cite_anchor}"' in self.body_html
+        return references
+
+    def get_previous_post(self) -> Post | None:
+        return (
+            Post.objects.published()
+            .filter(
+                Q(published_at__lt=self.published_at)
+                | Q(published_at=self.published_at, pk__lt=self.pk)
+            )
+            .order_by("-published_at", "-pk")
+            .first()
+        )
+
+    def get_next_post(self) -> Post | None:
+        return (
+            Post.objects.published()
+            .filter(
+                Q(published_at__gt=self.published_at)
+                | Q(published_at=self.published_at, pk__gt=self.pk)
+            )
+            .order_by("published_at", "pk")
+            .first()
+        )
+
+
+class ReferenceManager(models.Manager):
+    def get_by_natural_key(self, post_slug: str, number: int) -> Reference:
+        return self.get(post__slug=post_slug, number=number)
+
+
+class Reference(models.Model):
+    """A post's numbered citation, linked from the ``[N]`` markers in its body."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveSmallIntegerField()
+    citation = models.TextField()
+    url = models.URLField("URL", max_length=500, blank=True)
+
+    objects = ReferenceManager()
+
+    class Meta:
+        ordering = ["post", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="unique_reference_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="reference_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.number}] {Truncator(self.citation).words(10)}"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.post.natural_key(), self.number)
+
+    natural_key.dependencies = ["blog.post"]
+
+    @property
+    def anchor(self) -> str:
+        return f"ref-{self.number}"
+
+    @property
+    def cite_anchor(self) -> str:
+        return f"cite-{self.number}"

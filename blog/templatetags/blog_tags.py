@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import datetime
+from itertools import groupby
+
+from django import template
+
+from ..models import Post
+from ..tagging import tag_counts
+
+register = template.Library()
+
+
+@register.inclusion_tag("includes/archive_tree.html")
+def archive_tree() -> dict:
+    """The "Blog archive" sidebar: years, each with its months and their counts."""
+    months = Post.objects.published().month_counts()
+    years: list[tuple[int, int, list[tuple[datetime.date, int]]]] = []
+    for year, rows in groupby(months, key=lambda row: row[0].year):
+        rows = list(rows)
+        years.append((year, sum(count for _, count in rows), rows))
+    return {"years": years}
+
+
+@register.inclusion_tag("includes/tag_cloud.html")
+def tag_cloud() -> dict:
+    return {"tags": tag_counts()}

@@ -1,0 +1,26 @@
+from django.urls import path, register_converter
+
+from . import converters, views
+
+register_converter(converters.FourDigitYearConverter, "yyyy")
+register_converter(converters.TwoDigitConverter, "mmdd")
+
+app_name = "blog"
+
+urlpatterns = [
+    path("", views.PostIndexView.as_view(), name="post-index"),
+    path("<yyyy:year>/", views.PostYearArchiveView.as_view(), name="archive-year"),
+    path("<yyyy:year>/<mmdd:month>/", views.PostMonthArchiveView.as_view(), name="archive-month"),
+    path(
+        "<yyyy:year>/<mmdd:month>/<mmdd:day>/",
+        views.PostDayArchiveView.as_view(),
+        name="archive-day",
+    ),
+    path(
+        "<yyyy:year>/<mmdd:month>/<mmdd:day>/<slug:slug>/",
+        views.PostDetailView.as_view(),
+        name="post-detail",
+    ),
+    path("tags/", views.TagListView.as_view(), name="tag-list"),
+    path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag-detail"),
+]

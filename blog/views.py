@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
+from django.views.generic import ListView
+from django.views.generic.dates import (
+    DateDetailView,
+    DayArchiveView,
+    MonthArchiveView,
+    YearArchiveView,
+)
+from taggit.models import Tag
+
+from .models import Post
+from .tagging import tag_counts
+
+
+class PostListMixin:
+    """What every reader's list of posts shares: the published posts, newest first,
+    with what their summaries show fetched in a fixed number of queries."""
+
+    paginate_by = settings.BLOG_POSTS_PER_PAGE
+    date_field = "published_at"
+    month_format = "%m"
+
+    def get_queryset(self) -> QuerySet[Post]:
+        return Post.objects.published().select_related("author").prefetch_related("tags")
+
+
+class PostIndexView(PostListMixin, ListView):
+    template_name = "blog/post_index.html"
+
+
+class PostYearArchiveView(PostListMixin, YearArchiveView):
+    paginate_by = None
+    make_object_list = True
+    template_name = "blog/post_archive_year.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        months: dict = {}
+        for post in context["object_list"]:
+            months.setdefault(post.published_on.replace(day=1), []).append(post)
+        context["months"] = sorted(months.items(), reverse=True)
+        return context
+
+
+class PostMonthArchiveView(PostListMixin, MonthArchiveView):
+    template_name = "blog/post_archive_month.html"
+
+
+class PostDayArchiveView(PostListMixin, DayArchiveView):
+    template_name = "blog/post_archive_day.html"
+
+
+class PostDetailView(DateDetailView):
+    date_field = "published_at"
+    month_format = "%m"
+    # The queryset already hides what readers may not see; staff may preview
+    # drafts and scheduled posts at their future address.
+    allow_future = True
+    template_name = "blog/post_detail.html"
+
+    def get_queryset(self) -> QuerySet[Post]:
+        return (
+            Post.objects.visible_to(self.request.user)
+            .select_related("author")
+            .prefetch_related("tags", "references")
+        )
+
+    def get_context_data(self, **kwargs):
+        post = self.object
+        return super().get_context_data(
+            references=post.references_with_backlinks(),
+            previous_post=post.get_previous_post(),
+            next_post=post.get_next_post(),
+            **kwargs,
+        )
+
+    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
+        response = super().render_to_response(context, **response_kwargs)
+        if not self.object.is_public:
+            # A staff preview of a draft must never be kept by any cache.
+            add_never_cache_headers(response)
+        return response
+
+
+class TagListView(ListView):
+    template_name = "blog/tag_list.html"
+    context_object_name = "tags"
+
+    def get_queryset(self):
+        return tag_counts()
+
+
+class TagDetailView(PostListMixin, ListView):
+    template_name = "blog/tag_detail.html"
+    # A tag with no published post is not a page readers can reach.
+    allow_empty = False
+
+    def get_queryset(self) -> QuerySet[Post]:
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)

@@ -1,0 +1,138 @@
+"""Settings shared by every environment; dev, test and prod adjust them."""
+
+from pathlib import Path
+
+import dj_database_url
+from django.urls import reverse_lazy
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+DEBUG = False
+ALLOWED_HOSTS: list[str] = []
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Serve static files in runserver the way WhiteNoise serves them in production.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "taggit",
+    "markdownx",
+    # comments-xtd must come before django_comments so its templates win.
+    "django_comments_xtd",
+    "django_comments",
+    "blog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # The project's templates come first: django-comments-xtd ships a 404.html
+        # that would otherwise shadow ours.
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "blog.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# The Site row is set from these by a data migration, so that absolute links in
+# e-mails and feeds never point at example.com.
+SITE_ID = 1
+SITE_DOMAIN = "127.0.0.1:8000"
+SITE_NAME = "Child Protection Social Work"
+SITE_TAGLINE = "An expert blog on child protection social work"
+
+LOGIN_URL = reverse_lazy("admin:login")
+
+DEFAULT_FROM_EMAIL = "blog@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Blog
+BLOG_POSTS_PER_PAGE = 10
+
+# Tags: typed comma-separated in the admin, so that "mandatory reporting" is one tag.
+TAGGIT_CASE_INSENSITIVE = True
+TAGGIT_TAGS_FROM_STRING = "blog.tagging.parse_tags"
+TAGGIT_STRING_FROM_TAGS = "blog.tagging.format_tags"
+
+# Markdown editor: the preview goes through the site's one sanitising pipeline, and
+# the endpoints are our staff-only views (see blog/editor.py).
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "blog.markup.render_markdown"
+MARKDOWNX_URLS_PATH = reverse_lazy("editor:preview")
+MARKDOWNX_UPLOAD_URLS_PATH = reverse_lazy("editor:upload")
+MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
+MARKDOWNX_UPLOAD_CONTENT_TYPES = ("image/jpeg", "image/png")
+MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+MARKDOWNX_MEDIA_PATH = "uploads/"
+
+# Discussion (django-comments-xtd). The library reads these once at import time, so
+# tests cannot change them with override_settings.
+COMMENTS_APP = "django_comments_xtd"
+COMMENTS_XTD_SALT = b"cpsw-blog-comments"
+COMMENTS_XTD_CONFIRM_EMAIL = True
+COMMENTS_XTD_MAX_THREAD_LEVEL = 3
+COMMENTS_XTD_THREADED_EMAILS = False
+COMMENT_MAX_LENGTH = 3000
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

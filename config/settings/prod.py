@@ -1,0 +1,49 @@
+"""Production: every secret comes from the environment, and start-up stops without one."""
+
+import os
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+
+REQUIRED = {
+    "DJANGO_SECRET_KEY": "a long random string, e.g. from "
+    "python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+    "DJANGO_ALLOWED_HOSTS": "comma-separated host names the site answers to, e.g. blog.example.org",
+    "DATABASE_URL": "the database, e.g. postgres://user:password@127.0.0.1:5432/blog",
+}
+_missing = [name for name in REQUIRED if not os.environ.get(name, "").strip()]
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings need these environment variables:\n"
+        + "\n".join(f"  {name}: {REQUIRED[name]}" for name in _missing)
+    )
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+ALLOWED_HOSTS = [h.strip() for h in os.environ["DJANGO_ALLOWED_HOSTS"].split(",") if h.strip()]
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+
+SITE_DOMAIN = os.environ.get("DJANGO_SITE_DOMAIN", ALLOWED_HOSTS[0])
+
+# HTTPS by default; DJANGO_SECURE=0 for a loopback run behind no TLS proxy.
+_secure = os.environ.get("DJANGO_SECURE", "1") != "0"
+SESSION_COOKIE_SECURE = _secure
+CSRF_COOKIE_SECURE = _secure
+SECURE_SSL_REDIRECT = _secure
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if _secure else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)  # noqa: F405
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = MANAGERS = [
+    (addr.strip(), addr.strip())
+    for addr in os.environ.get("DJANGO_ADMINS", "").split(",")
+    if addr.strip()
+]

@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("markdownx/", include("blog.editor")),
+    path("comments/", include("django_comments_xtd.urls")),
+    path("", include("blog.urls")),
+]
+
+if settings.DEBUG:
+    # Editor uploads in development; production serves MEDIA_ROOT from the web server.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
