@@ -32,6 +32,10 @@ class PostAdmin(MarkdownxModelAdmin):
         ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
     ]
 
+    def view_on_site(self, post: Post) -> str:
+        # Relative, not through the Site domain, so it works on any host and port.
+        return post.get_absolute_url()
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
         return super().get_queryset(request).prefetch_related("tags")
 

@@ -27,7 +27,12 @@ class PostListMixin:
     month_format = "%m"
 
     def get_queryset(self) -> QuerySet[Post]:
-        return Post.objects.published().select_related("author").prefetch_related("tags")
+        return Post.objects.published().select_related("author")
+
+    def paginate_queryset(self, queryset: QuerySet[Post], page_size: int):
+        # Tags are fetched for the page shown only: the date views also use
+        # get_queryset() to look for neighbouring days, which need no tags.
+        return super().paginate_queryset(queryset.prefetch_related("tags"), page_size)
 
 
 class PostIndexView(PostListMixin, ListView):

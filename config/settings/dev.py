@@ -1,9 +1,13 @@
 """Local development: SQLite at the project root, mail printed to the console."""
 
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = True
 SECRET_KEY = "django-insecure-development-key-never-used-in-production"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+# `PORT=8123 make run`: links in e-mails must carry the port the site is served on.
+SITE_DOMAIN = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -47,3 +47,7 @@ ADMINS = MANAGERS = [
     for addr in os.environ.get("DJANGO_ADMINS", "").split(",")
     if addr.strip()
 ]
+
+# HSTS for subdomains and the preload list bind every host under the domain to HTTPS
+# for good: a decision for whoever owns the domain, not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]

@@ -1,0 +1,146 @@
+from django.test import TestCase
+from django.urls import reverse
+from taggit.models import Tag
+
+from blog.models import Post, Reference
+
+from .factories import london, make_post, make_staff, make_user
+from .html import soup
+
+ADD_URL = reverse("admin:blog_post_add")
+
+
+def post_form(author, **overrides) -> dict:
+    data = {
+        "title": "Retention, again",
+        "body": "Vacancies rose [1], and turnover too [2]. See also [3].",
+        "tags": "mandatory reporting, Ofsted, workforce",
+        "status": "published",
+        "published_at_0": "20/04/2014",
+        "published_at_1": "09:30:00",
+        "author": str(author.pk),
+        "slug": "",
+        "allow_comments": "on",
+        "call_for_answers": "",
+        "references-TOTAL_FORMS": "2",
+        "references-INITIAL_FORMS": "0",
+        "references-MIN_NUM_FORMS": "0",
+        "references-MAX_NUM_FORMS": "1000",
+        "references-0-number": "1",
+        "references-0-citation": "Children’s social work workforce statistics, 2014",
+        "references-0-url": "https://example.org/stats",
+        "references-1-number": "2",
+        "references-1-citation": "A second source",
+        "references-1-url": "",
+    }
+    data.update(overrides)
+    return data
+
+
+class PostAdminTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.staff = make_staff("editor", first_name="Ed", last_name="Itor")
+        Tag.objects.create(name="Ofsted", slug="ofsted")
+
+    def setUp(self):
+        self.client.force_login(self.staff)
+
+    def test_the_add_form_has_the_markdown_editor_and_the_references_inline(self):
+        page = soup(self.client.get(ADD_URL))
+        editor = page.select_one("textarea.markdownx-editor[name=body]")
+        self.assertEqual(editor["data-markdownx-urls-path"], reverse("editor:preview"))
+        self.assertEqual(editor["data-markdownx-upload-urls-path"], reverse("editor:upload"))
+        self.assertIsNotNone(page.select_one(".markdownx-preview"))
+        self.assertIsNotNone(page.select_one("input[name='references-0-number']"))
+        self.assertEqual(page.select_one("select[name=author] option[selected]")["value"],
+                         str(self.staff.pk))  # fmt: skip
+
+    def test_staff_add_a_post_with_references_and_tags(self):
+        response = self.client.post(ADD_URL, post_form(self.staff))
+        self.assertRedirects(response, reverse("admin:blog_post_changelist"))
+        post = Post.objects.get(title="Retention, again")
+        self.assertEqual(post.slug, "retention-again")
+        self.assertEqual(post.published_at, london(2014, 4, 20, 9, 30))
+        self.assertEqual(
+            [(r.number, r.url) for r in post.references.all()],
+            [(1, "https://example.org/stats"), (2, "")],
+        )
+        # "mandatory reporting" is one tag; "Ofsted" reuses the existing tag.
+        self.assertEqual(
+            sorted(post.tags.values_list("slug", flat=True)),
+            ["mandatory-reporting", "ofsted", "workforce"],
+        )
+        self.assertEqual(Tag.objects.filter(slug="ofsted").count(), 1)
+        # The stored HTML links the markers that have references, after the inline saved.
+        self.assertIn('id="cite-1"', post.body_html)
+        self.assertIn('id="cite-2"', post.body_html)
+        self.assertNotIn("#ref-3", post.body_html)
+
+        page = soup(self.client.get(post.get_absolute_url()))
+        self.assertEqual(page.select_one("#ref-1 a")["href"], "https://example.org/stats")
+        self.assertEqual(page.select_one("#ref-2 a.backlink")["href"], "#cite-2")
+
+    def test_tags_are_case_insensitive(self):
+        self.client.post(ADD_URL, post_form(self.staff, tags="OFSTED, ofsted"))
+        post = Post.objects.get()
+        self.assertEqual(list(post.tags.values_list("name", flat=True)), ["Ofsted"])
+
+    def test_untitled_post_from_the_admin(self):
+        self.client.post(
+            ADD_URL,
+            post_form(self.staff, title="", body="I’m not really surprised to hear, again."),
+        )
+        post = Post.objects.get()
+        self.assertEqual(post.slug, "im-not-really-surprised-to-hear")
+        self.assertEqual(post.display_title, "I’m not really surprised to hear…")
+
+    def test_duplicate_reference_numbers_are_refused_and_nothing_is_saved(self):
+        data = post_form(self.staff, **{"references-1-number": "1"})
+        response = self.client.post(ADD_URL, data)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Please correct the duplicate data for number")
+        self.assertFalse(Post.objects.exists())
+        self.assertFalse(Reference.objects.exists())
+
+    def test_script_in_the_body_is_removed(self):
+        body = 'Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a>'
+        self.client.post(ADD_URL, post_form(self.staff, body=body))
+        html = Post.objects.get().body_html
+        self.assertNotIn("<script", html)
+        self.assertNotIn("javascript:", html)
+
+    def test_changelist_filters_search_and_date_hierarchy(self):
+        make_post("Findable Ofsted piece", tags=["Ofsted"], published_at=london(2014, 4, 8, 9))
+        make_post("Draft piece", status=Post.Status.DRAFT)
+        url = reverse("admin:blog_post_changelist")
+        page = soup(self.client.get(url))
+        self.assertIsNotNone(page.select_one("#changelist-filter"))
+        self.assertIsNotNone(page.select_one("nav.toplinks"))  # date hierarchy
+        self.assertContains(self.client.get(url, {"q": "Findable"}), "Findable Ofsted piece")
+        self.assertNotContains(self.client.get(url, {"status__exact": "published"}), "Draft piece")
+        tag = Tag.objects.get(slug="ofsted")
+        self.assertContains(self.client.get(url, {"tags__id__exact": tag.pk}), "Findable")
+
+    def test_publish_and_unpublish_actions(self):
+        draft = make_post("To publish", status=Post.Status.DRAFT)
+        url = reverse("admin:blog_post_changelist")
+        self.client.post(url, {"action": "publish", "_selected_action": [draft.pk]})
+        draft.refresh_from_db()
+        self.assertEqual(draft.status, Post.Status.PUBLISHED)
+        self.client.post(url, {"action": "unpublish", "_selected_action": [draft.pk]})
+        draft.refresh_from_db()
+        self.assertEqual(draft.status, Post.Status.DRAFT)
+
+    def test_view_on_site(self):
+        post = make_post("Seen")
+        change = self.client.get(reverse("admin:blog_post_change", args=[post.pk]))
+        view = soup(change).select_one("a.viewsitelink")
+        # A relative link: it works on whatever host and port the admin is served.
+        self.assertEqual(view["href"], post.get_absolute_url())
+
+    def test_non_staff_cannot_reach_the_admin(self):
+        self.client.force_login(make_user())
+        response = self.client.get(ADD_URL)
+        self.assertEqual(response.status_code, 302)
+        self.assertIn(reverse("admin:login"), response["Location"])
