@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_ENV = {
-    "DJANGO_SECRET_KEY": "x" * 60,
+    "DJANGO_SECRET_KEY": "test-only-kLq2v9Zr4mXw7Tn1bYp8Hc3Jd6Fs0Ga5Ue-wR7pN2xQ8sM4",
     "DJANGO_ALLOWED_HOSTS": "blog.example.org",
     "DATABASE_URL": "postgres://blog:secret@127.0.0.1:5432/blog",
 }
