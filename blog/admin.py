@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
+from django.forms import Textarea
 from django.http import HttpRequest
 from django.utils import timezone
 from markdownx.admin import MarkdownxModelAdmin
 
 from .models import Post, Reference
+from .tagging import validate_tag_names
 
 
 class ReferenceInline(admin.TabularInline):
@@ -15,10 +18,26 @@ class ReferenceInline(admin.TabularInline):
     extra = 1
     ordering = ["number"]
     fields = ["number", "citation", "url"]
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 70})}}
+
+
+class PostAdminForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = [
+            "title", "body", "tags", "status", "published_at", "author", "slug",
+            "allow_comments", "call_for_answers",
+        ]  # fmt: skip
+
+    def clean_tags(self) -> list[str]:
+        names = self.cleaned_data["tags"]
+        validate_tag_names(names)
+        return names
 
 
 @admin.register(Post)
 class PostAdmin(MarkdownxModelAdmin):
+    form = PostAdminForm
     inlines = [ReferenceInline]
     list_display = ["display_title", "status", "published_at", "author", "tag_list"]
     list_filter = ["status", "published_at", "tags"]
@@ -31,6 +50,13 @@ class PostAdmin(MarkdownxModelAdmin):
         ("Publication", {"fields": ["status", "published_at", "author", "slug"]}),
         ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "tags":
+            field.widget.attrs["class"] = "vLargeTextField"
+            field.help_text = "Comma-separated, e.g. “mandatory reporting, Ofsted”."
+        return field
 
     def view_on_site(self, post: Post) -> str:
         # Relative, not through the Site domain, so it works on any host and port.

@@ -21,3 +21,15 @@ class TwoDigitConverter:
 
     def to_url(self, value: int) -> str:
         return f"{int(value):02d}"
+
+
+class UnicodeSlugConverter:
+    """Tag slugs: taggit keeps letters such as "ï" (naïve) in them."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value

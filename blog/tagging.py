@@ -2,8 +2,10 @@
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Lower
+from django.utils.text import slugify
 from taggit.models import Tag
 
 
@@ -13,6 +15,16 @@ def parse_tags(tagstring: str | None) -> list[str]:
         return []
     names = {" ".join(part.split()) for part in tagstring.split(",")}
     return sorted(name for name in names if name)
+
+
+def validate_tag_names(names: Iterable[str]) -> None:
+    """A tag must fit its column and have a letter or digit to make its address from."""
+    max_length = Tag._meta.get_field("name").max_length
+    for name in names:
+        if len(name) > max_length:
+            raise ValidationError(f"“{name[:30]}…” is too long for a tag ({max_length} at most).")
+        if not slugify(name, allow_unicode=True):
+            raise ValidationError(f"“{name}” cannot be a tag: it needs a letter or a digit.")
 
 
 def format_tags(tags: Iterable[Tag]) -> str:

@@ -4,6 +4,7 @@ from . import converters, views
 
 register_converter(converters.FourDigitYearConverter, "yyyy")
 register_converter(converters.TwoDigitConverter, "mmdd")
+register_converter(converters.UnicodeSlugConverter, "tagslug")
 
 app_name = "blog"
 
@@ -22,5 +23,5 @@ urlpatterns = [
         name="post-detail",
     ),
     path("tags/", views.TagListView.as_view(), name="tag-list"),
-    path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag-detail"),
+    path("tags/<tagslug:slug>/", views.TagDetailView.as_view(), name="tag-detail"),
 ]

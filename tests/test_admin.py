@@ -144,3 +144,39 @@ class PostAdminTests(TestCase):
         response = self.client.get(ADD_URL)
         self.assertEqual(response.status_code, 302)
         self.assertIn(reverse("admin:login"), response["Location"])
+
+
+class TagInputTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.staff = make_staff()
+
+    def setUp(self):
+        self.client.force_login(self.staff)
+
+    def test_tags_that_cannot_make_an_address_are_refused(self):
+        for tags, message in [
+            ("Ofsted, !!!", "“!!!” cannot be a tag: it needs a letter or a digit."),
+            ("x" * 101, "is too long for a tag (100 at most)."),
+        ]:
+            with self.subTest(tags=tags[:20]):
+                response = self.client.post(ADD_URL, post_form(self.staff, tags=tags))
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, message)
+                self.assertFalse(Post.objects.exists())
+                self.assertFalse(Tag.objects.exists())
+
+    def test_tags_with_accents_get_pages(self):
+        self.client.post(ADD_URL, post_form(self.staff, tags="naïve practice, Ärzte"))
+        post = Post.objects.get()
+        self.assertEqual(
+            sorted(post.tags.values_list("slug", flat=True)), ["naïve-practice", "ärzte"]
+        )
+        self.client.logout()
+        page = soup(self.client.get("/tags/"))
+        links = sorted(a["href"] for a in page.select(".tag-index a"))
+        self.assertEqual(links, ["/tags/%C3%A4rzte/", "/tags/na%C3%AFve-practice/"])
+        for link in links:
+            response = self.client.get(link)
+            self.assertEqual(response.status_code, 200)
+            self.assertContains(response, "Retention, again")

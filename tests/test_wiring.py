@@ -1,0 +1,38 @@
+"""The pieces the later issues build on: the Site, and the discussion framework."""
+
+import django_comments
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.test import TestCase
+from django.urls import reverse
+from django_comments_xtd.models import XtdComment
+
+from .factories import make_post, make_staff, make_user
+from .html import soup
+
+
+class SiteTests(TestCase):
+    def test_the_site_follows_settings_not_example_com(self):
+        site = Site.objects.get_current()
+        self.assertEqual(site.domain, settings.SITE_DOMAIN)
+        self.assertEqual(site.name, settings.SITE_NAME)
+        self.assertNotEqual(site.domain, "example.com")
+
+
+class DiscussionWiringTests(TestCase):
+    def test_comments_xtd_is_the_comments_app(self):
+        self.assertTrue(issubclass(django_comments.get_model(), XtdComment))
+        self.assertIsInstance(settings.COMMENTS_XTD_SALT, bytes)
+        self.assertEqual(reverse("comments-post-comment"), "/comments/post/")
+        self.assertEqual(reverse("comments-xtd-reply", args=[1]), "/comments/reply/1/")
+
+
+class StaffToolsTests(TestCase):
+    def test_staff_get_an_edit_link_readers_do_not(self):
+        post = make_post("Editable")
+        self.assertIsNone(soup(self.client.get(post.get_absolute_url())).select_one(".staff-tools"))
+        self.client.force_login(make_user())
+        self.assertIsNone(soup(self.client.get(post.get_absolute_url())).select_one(".staff-tools"))
+        self.client.force_login(make_staff())
+        link = soup(self.client.get(post.get_absolute_url())).select_one(".staff-tools a")
+        self.assertEqual(link["href"], reverse("admin:blog_post_change", args=[post.pk]))
