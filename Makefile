@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install lock superuser clean
+.PHONY: run test lint install browser lock superuser clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,22 @@ run: $(STAMP)
 	$(BIN)/python manage.py load_april_2014
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## The whole suite, on SQLite, no server needed.
-test: $(STAMP)
+## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium).
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+## Debian's Chromium for the browser tests: Playwright cannot download a browser here.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    (timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      timeout 900 apt-get install -y -qq chromium >/dev/null) \
+	    || echo "Chromium could not be installed: the browser tests will be skipped."; \
+	  else \
+	    echo "No Chromium, and no root to install it: the browser tests will be skipped."; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -187,24 +187,22 @@ class Post(models.Model):
         return references
 
     def get_previous_post(self) -> Post | None:
-        return (
-            Post.objects.published()
-            .filter(
-                Q(published_at__lt=self.published_at)
-                | Q(published_at=self.published_at, pk__lt=self.pk)
-            )
-            .order_by("-published_at", "-pk")
-            .first()
-        )
+        return self._neighbour(older=True)
 
     def get_next_post(self) -> Post | None:
+        return self._neighbour(older=False)
+
+    def _neighbour(self, *, older: bool) -> Post | None:
+        """The published post just before or after this one; posts published at the
+        same moment are ordered by id."""
+        op, sign = ("lt", "-") if older else ("gt", "")
         return (
             Post.objects.published()
             .filter(
-                Q(published_at__gt=self.published_at)
-                | Q(published_at=self.published_at, pk__gt=self.pk)
+                Q(**{f"published_at__{op}": self.published_at})
+                | Q(published_at=self.published_at, **{f"pk__{op}": self.pk})
             )
-            .order_by("published_at", "pk")
+            .order_by(f"{sign}published_at", f"{sign}pk")
             .first()
         )
 

@@ -24,21 +24,29 @@ def upload(name: str, content: bytes, content_type: str = "image/png") -> Simple
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-class EditorAccessTests(TestCase):
-    """markdownx's endpoints are for staff only: 403 for everyone else, nothing stored."""
+class TemporaryMediaMixin:
+    """Uploads land in a fresh folder that each test can inspect."""
 
     def setUp(self):
+        super().setUp()
         self.media = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, self.media)
         override = override_settings(MEDIA_ROOT=self.media)
         override.enable()
         self.addCleanup(override.disable)
 
+    def stored(self) -> list[Path]:
+        return [p for p in self.media.rglob("*") if p.is_file()]
+
+
+class EditorAccessTests(TemporaryMediaMixin, TestCase):
+    """markdownx's endpoints are for staff only: 403 for everyone else, nothing stored."""
+
     def assert_refused(self):
         self.assertEqual(self.client.post(PREVIEW, {"content": "*hi*"}).status_code, 403)
         response = self.client.post(UPLOAD, {"image": upload("a.png", image_bytes("PNG"))})
         self.assertEqual(response.status_code, 403)
-        self.assertEqual(list(self.media.rglob("*.*")), [])
+        self.assertEqual(self.stored(), [])
 
     def test_anonymous_is_refused(self):
         self.assert_refused()
@@ -57,21 +65,14 @@ class EditorAccessTests(TestCase):
 
 
 @override_settings(MARKDOWNX_UPLOAD_MAX_SIZE=5 * 1024 * 1024)
-class EditorStaffTests(TestCase):
+class EditorStaffTests(TemporaryMediaMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.staff = make_staff()
 
     def setUp(self):
+        super().setUp()
         self.client.force_login(self.staff)
-        self.media = Path(tempfile.mkdtemp())
-        self.addCleanup(shutil.rmtree, self.media)
-        override = override_settings(MEDIA_ROOT=self.media)
-        override.enable()
-        self.addCleanup(override.disable)
-
-    def stored(self) -> list[Path]:
-        return [p for p in self.media.rglob("*") if p.is_file()]
 
     def test_preview_uses_the_sanitiser(self):
         response = self.client.post(
