@@ -118,3 +118,17 @@ class TagTests(TestCase):
             sorted(t.slug for t in first.tags.all()), ["mandatory-reporting", "ofsted"]
         )
         self.assertEqual(list(second.tags.values_list("name", flat=True)), ["Ofsted"])
+
+
+class NeighbourTests(TestCase):
+    def test_previous_and_next_skip_hidden_posts_and_order_ties_by_id(self):
+        author = make_user()
+        at = london(2014, 4, 15, 10)
+        first = make_post("First", author=author, published_at=at)
+        second = make_post("Second", author=author, published_at=at)  # same moment
+        make_post("Hidden", author=author, published_at=at + datetime.timedelta(hours=1),
+                  status=Post.Status.DRAFT)  # fmt: skip
+        third = make_post("Third", author=author, published_at=at + datetime.timedelta(hours=2))
+        self.assertEqual((first.get_previous_post(), first.get_next_post()), (None, second))
+        self.assertEqual((second.get_previous_post(), second.get_next_post()), (first, third))
+        self.assertEqual((third.get_previous_post(), third.get_next_post()), (second, None))
