@@ -39,7 +39,7 @@ class PostAdminForm(forms.ModelForm):
 class PostAdmin(MarkdownxModelAdmin):
     form = PostAdminForm
     inlines = [ReferenceInline]
-    list_display = ["display_title", "status", "published_at", "author", "tag_list"]
+    list_display = ["display_title", "visibility", "published_at", "author", "tag_list"]
     list_filter = ["status", "published_at", "tags"]
     search_fields = ["title", "body", "slug"]
     date_hierarchy = "published_at"
@@ -71,6 +71,13 @@ class PostAdmin(MarkdownxModelAdmin):
     @admin.display(description="Title", ordering="title")
     def display_title(self, post: Post) -> str:
         return post.display_title
+
+    @admin.display(description="Visibility", ordering="status")
+    def visibility(self, post: Post) -> str:
+        """What readers get: a draft, a post scheduled for later, or a live post."""
+        if post.status == Post.Status.DRAFT:
+            return "Draft"
+        return "Live" if post.is_public else "Scheduled"
 
     @admin.display(description="Tags")
     def tag_list(self, post: Post) -> str:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import ListView
 from django.views.generic.dates import (
@@ -75,6 +75,17 @@ class PostDetailView(DateDetailView):
             .select_related("author")
             .prefetch_related("tags", "references")
         )
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # The slug is unique: an old link whose date no longer matches (the post's
+            # date was corrected) is sent on to the post's address.
+            post = self.get_queryset().filter(slug=kwargs["slug"]).first()
+            if post is None:
+                raise
+            return redirect(post, permanent=True)
 
     def get_context_data(self, **kwargs):
         post = self.object

@@ -1,5 +1,8 @@
+import datetime
+
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 from taggit.models import Tag
 
 from blog.models import Post, Reference
@@ -180,3 +183,17 @@ class TagInputTests(TestCase):
             response = self.client.get(link)
             self.assertEqual(response.status_code, 200)
             self.assertContains(response, "Retention, again")
+
+
+class VisibilityColumnTests(TestCase):
+    def test_the_list_says_draft_scheduled_or_live(self):
+        make_post("Drafted", status=Post.Status.DRAFT)
+        make_post("Later", published_at=timezone.now() + datetime.timedelta(days=2))
+        make_post("Now live")
+        self.client.force_login(make_staff())
+        page = soup(self.client.get(reverse("admin:blog_post_changelist")))
+        rows = {
+            row.select_one("th").get_text(): row.select_one("td.field-visibility").get_text()
+            for row in page.select("#result_list tbody tr")
+        }
+        self.assertEqual(rows, {"Drafted": "Draft", "Later": "Scheduled", "Now live": "Live"})

@@ -168,7 +168,7 @@ class AprilPagesTests(TestCase):
             "/2014/13/", "/2014/02/30/", "/0000/", "/2099/", "/9999/12/31/", "/2014/4/",
             "/tags/no-such-tag/", "/?page=abc", "/?page=999", "/?page=0", "/?page=-1",
             "/2014/04/?page=2", "/tags/ofsted/?page=abc", "/2014/04/15/no-such-post/",
-            "/2014/04/16/stepping-up-but-not-staying-in/", "/2013/", "/2014/05/",
+            "/2013/", "/2014/05/",
             "/" + "a" * 2000 + "/", "/2014/04/15/" + "s" * 2000 + "/",
         ]:  # fmt: skip
             with self.subTest(url=url[:60]):
@@ -177,6 +177,11 @@ class AprilPagesTests(TestCase):
                 self.assertIn("Page not found", response.content.decode())
                 # Our own 404.html, not the one django-comments-xtd ships.
                 self.assertTemplateUsed(response, "blog/base_blog.html")
+
+    def test_a_post_under_another_date_is_sent_to_its_address(self):
+        for wrong in ["/2014/04/16/", "/2013/04/15/", "/2014/02/30/"]:
+            response = self.client.get(wrong + "stepping-up-but-not-staying-in/")
+            self.assertRedirects(response, STEPPING_UP, status_code=301)
 
     def test_500_page_renders_without_request_or_database(self):
         with self.assertNumQueries(0):
@@ -236,6 +241,8 @@ class VisibilityTests(TestCase):
     def test_readers_get_404_for_drafts_and_scheduled_posts(self):
         for post in (self.draft, self.scheduled):
             self.assertEqual(self.client.get(post.get_absolute_url()).status_code, 404)
+            # Nor does another date give a hidden post away by redirecting to it.
+            self.assertEqual(self.client.get(f"/2020/03/15/{post.slug}/").status_code, 404)
         self.assertEqual(self.client.get("/2020/04/").status_code, 404)
         self.assertEqual(self.client.get("/2020/04/01/").status_code, 404)
         self.assertEqual(self.client.get("/tags/secret/").status_code, 404)
