@@ -59,7 +59,7 @@ class CitationProcessor(InlineProcessor):
     ``\\[1]`` are left alone; a marker with no reference stays plain text.
     """
 
-    PATTERN = r"\[(\d{1,4})\]"
+    PATTERN = r"\[(\d{1,3})\]"
 
     def __init__(self, numbers: Collection[int]) -> None:
         super().__init__(self.PATTERN)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
@@ -18,6 +19,7 @@ from .markup import plain_text, render_markdown
 OPENING_WORDS = 6
 EXCERPT_WORDS = 55
 SLUG_MAX_LENGTH = 120
+MAX_REFERENCE_NUMBER = 999
 
 
 class PostQuerySet(models.QuerySet):
@@ -216,7 +218,9 @@ class Reference(models.Model):
     """A post's numbered citation, linked from the ``[N]`` markers in its body."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="references")
-    number = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REFERENCE_NUMBER)]
+    )
     citation = models.TextField()
     url = models.URLField("URL", max_length=500, blank=True)
 

@@ -106,6 +106,20 @@ class PostAdminTests(TestCase):
         self.assertFalse(Post.objects.exists())
         self.assertFalse(Reference.objects.exists())
 
+    def test_bad_references_are_refused_with_a_message_and_nothing_saved(self):
+        for field, value, message in [
+            ("references-0-number", "0", "Ensure this value is greater than or equal to 1."),
+            ("references-0-number", "1000", "Ensure this value is less than or equal to 999."),
+            ("references-0-url", "javascript:alert(1)", "Enter a valid URL."),
+            ("references-0-citation", "", "This field is required."),
+        ]:
+            with self.subTest(field=field, value=value):
+                response = self.client.post(ADD_URL, post_form(self.staff, **{field: value}))
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, message)
+                self.assertFalse(Post.objects.exists())
+                self.assertFalse(Reference.objects.exists())
+
     def test_script_in_the_body_is_removed(self):
         body = 'Hi <script>alert(1)</script><a href="javascript:alert(1)">x</a>'
         self.client.post(ADD_URL, post_form(self.staff, body=body))
