@@ -51,7 +51,9 @@ class PostAdmin(MarkdownxModelAdmin):
         ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
     ]
 
-    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+    def formfield_for_dbfield(
+        self, db_field: models.Field, request: HttpRequest, **kwargs
+    ) -> forms.Field | None:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "tags":
             field.widget.attrs["class"] = "vLargeTextField"

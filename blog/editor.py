@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
@@ -47,7 +48,7 @@ class PreviewForm(forms.Form):
 class ImageUploadForm(forms.Form):
     image = forms.FileField()
 
-    def clean_image(self):
+    def clean_image(self) -> UploadedFile:
         upload = self.cleaned_data["image"]
         limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
         if upload.size > limit:

@@ -44,7 +44,7 @@ class PostYearArchiveView(PostListMixin, YearArchiveView):
     make_object_list = True
     template_name = "blog/post_archive_year.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         months: dict = {}
         for post in context["object_list"]:
@@ -87,7 +87,7 @@ class PostDetailView(DateDetailView):
                 raise
             return redirect(post, permanent=True)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         post = self.object
         return super().get_context_data(
             references=post.references_with_backlinks(),
@@ -108,7 +108,7 @@ class TagListView(ListView):
     template_name = "blog/tag_list.html"
     context_object_name = "tags"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Tag]:
         return tag_counts()
 
 
@@ -121,5 +121,5 @@ class TagDetailView(PostListMixin, ListView):
         self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         return super().get_queryset().filter(tags=self.tag)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(tag=self.tag, **kwargs)
