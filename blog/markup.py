@@ -66,7 +66,9 @@ class CitationProcessor(InlineProcessor):
         self.numbers = frozenset(numbers)
         self.seen: set[int] = set()
 
-    def handleMatch(self, m: re.Match[str], data: str):
+    def handleMatch(  # noqa: N802 (Markdown's API)
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element | None, int | None, int | None]:
         number = int(m.group(1))
         if number not in self.numbers:
             return None, None, None

@@ -29,7 +29,7 @@ class PostListMixin:
     def get_queryset(self) -> QuerySet[Post]:
         return Post.objects.published().select_related("author")
 
-    def paginate_queryset(self, queryset: QuerySet[Post], page_size: int):
+    def paginate_queryset(self, queryset: QuerySet[Post], page_size: int) -> tuple:
         # Tags are fetched for the page shown only: the date views also use
         # get_queryset() to look for neighbouring days, which need no tags.
         return super().paginate_queryset(queryset.prefetch_related("tags"), page_size)
