@@ -66,7 +66,7 @@ class CitationProcessor(InlineProcessor):
         self.numbers = frozenset(numbers)
         self.seen: set[int] = set()
 
-    def handleMatch(  # noqa: N802 (Markdown's API)
+    def handleMatch(  # camelCase: Python-Markdown calls it by this name
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element | None, int | None, int | None]:
         number = int(m.group(1))
