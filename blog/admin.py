@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import Textarea
 from django.http import HttpRequest
@@ -10,7 +10,7 @@ from django.utils import timezone
 from markdownx.admin import MarkdownxModelAdmin
 
 from .models import Post, Reference
-from .tagging import validate_tag_names
+from .tagging import format_tags, validate_tag_names
 
 
 class ReferenceInline(admin.TabularInline):
@@ -83,7 +83,7 @@ class PostAdmin(MarkdownxModelAdmin):
 
     @admin.display(description="Tags")
     def tag_list(self, post: Post) -> str:
-        return ", ".join(sorted(tag.name for tag in post.tags.all()))
+        return format_tags(post.tags.all())
 
     @admin.action(description="Publish the selected posts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
@@ -98,8 +98,6 @@ class PostAdmin(MarkdownxModelAdmin):
     def _set_status(
         self, request: HttpRequest, queryset: QuerySet[Post], status: str, done: str
     ) -> None:
-        with transaction.atomic():
-            changed = queryset.exclude(status=status).update(
-                status=status, updated_at=timezone.now()
-            )
+        # One UPDATE statement: all the selected posts change, or none.
+        changed = queryset.exclude(status=status).update(status=status, updated_at=timezone.now())
         self.message_user(request, f"{changed} post(s) {done}.", messages.SUCCESS)

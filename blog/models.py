@@ -117,7 +117,7 @@ class Post(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = self._unique_slug()
-        self.body_html = render_markdown(self.body, self.reference_numbers())
+        self.body_html = self._render_body()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -138,7 +138,7 @@ class Post(models.Model):
     @property
     def opening_words(self) -> str:
         """The body's first words ("I’m not really surprised to hear…"), without the
-        without the punctuation that happens to follow the last of them."""
+        punctuation that happens to follow the last of them."""
         words = plain_text(self.body_html or render_markdown(self.body)).split()
         opening = " ".join(words[:OPENING_WORDS]).rstrip(",;:.–—- ")
         return opening + "…" if len(words) > OPENING_WORDS else opening
@@ -169,8 +169,11 @@ class Post(models.Model):
     def refresh_body_html(self) -> None:
         """Re-render after the post's references change (their numbers decide which
         markers become links)."""
-        self.body_html = render_markdown(self.body, self.reference_numbers())
+        self.body_html = self._render_body()
         Post.objects.filter(pk=self.pk).update(body_html=self.body_html)
+
+    def _render_body(self) -> str:
+        return render_markdown(self.body, self.reference_numbers())
 
     def _unique_slug(self) -> str:
         source = self.title or self.opening_words

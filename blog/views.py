@@ -18,13 +18,18 @@ from .models import Post
 from .tagging import tag_counts
 
 
-class PostListMixin:
+class PostDateMixin:
+    """How the date-based views read a post's date and the URL's month."""
+
+    date_field = "published_at"
+    month_format = "%m"
+
+
+class PostListMixin(PostDateMixin):
     """What every reader's list of posts shares: the published posts, newest first,
     with what their summaries show fetched in a fixed number of queries."""
 
     paginate_by = settings.BLOG_POSTS_PER_PAGE
-    date_field = "published_at"
-    month_format = "%m"
 
     def get_queryset(self) -> QuerySet[Post]:
         return Post.objects.published().select_related("author")
@@ -61,9 +66,7 @@ class PostDayArchiveView(PostListMixin, DayArchiveView):
     template_name = "blog/post_archive_day.html"
 
 
-class PostDetailView(DateDetailView):
-    date_field = "published_at"
-    month_format = "%m"
+class PostDetailView(PostDateMixin, DateDetailView):
     # The queryset already hides what readers may not see; staff may preview
     # drafts and scheduled posts at their future address.
     allow_future = True
