@@ -7,9 +7,15 @@ class BlogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, post_save, pre_save
+        from django_comments_xtd.moderation import moderator
 
         from . import signals  # noqa: F401 (connects the receivers)
+        from .models import Comment, Post
+        from .moderation import PostModerator, notify_when_published, remember_visibility
         from .sites import sync_site
 
         post_migrate.connect(sync_site, sender=self)
+        moderator.register(Post, PostModerator)
+        pre_save.connect(remember_visibility, sender=Comment)
+        post_save.connect(notify_when_published, sender=Comment)

@@ -3,13 +3,15 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
+from django_comments_xtd.models import XtdComment, XtdCommentManager
 from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
@@ -39,6 +41,21 @@ class PostQuerySet(models.QuerySet):
             .order_by("-month")
         )
         return [(timezone.localtime(row["month"]).date(), row["count"]) for row in rows]
+
+    def with_comment_counts(self) -> PostQuerySet:
+        """Each post with ``comment_count``, its published comments, counted in the
+        same query."""
+        return self.annotate(comment_count=Coalesce(Subquery(_comment_count()), 0))
+
+    def with_discussion(self) -> PostQuerySet:
+        """Each post with its comment count and its latest published comment's date,
+        author and text (for the discussions page), in the same query."""
+        latest = Comment.objects.published().for_posts().order_by("-submit_date", "-pk")
+        return self.with_comment_counts().annotate(
+            last_comment_at=Subquery(latest.values("submit_date")[:1]),
+            last_comment_by=Subquery(latest.values("user_name")[:1]),
+            last_comment_text=Subquery(latest.values("comment")[:1]),
+        )
 
     def visible_to(self, user) -> PostQuerySet:
         return self if user.is_staff else self.published()
@@ -103,6 +120,8 @@ class Post(models.Model):
         help_text="The question this post puts to its readers, answered in its discussion.",
     )
     tags = TaggableManager(through=TaggedPost, blank=True)
+    # Deleting a post deletes its discussion (comments point at it by a generic key).
+    comments = GenericRelation("Comment", object_id_field="object_pk")
 
     objects = PostQuerySet.as_manager()
 
@@ -160,6 +179,15 @@ class Post(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def comments_open(self) -> bool:
+        """Whether readers may comment: the post allows it, is public, and is not older
+        than ``BLOG_COMMENTS_CLOSE_AFTER_DAYS`` (when that is set)."""
+        if not (self.allow_comments and self.is_public):
+            return False
+        days = settings.BLOG_COMMENTS_CLOSE_AFTER_DAYS
+        return days is None or timezone.now() - self.published_at < datetime.timedelta(days=days)
 
     def reference_numbers(self) -> list[int]:
         if self.pk is None:
@@ -251,3 +279,71 @@ class Reference(models.Model):
     @property
     def cite_anchor(self) -> str:
         return f"cite-{self.number}"
+
+
+def _comment_count() -> models.QuerySet:
+    """The number of published comments on the post of the enclosing query."""
+    return (
+        Comment.objects.published()
+        .for_posts()
+        .filter(object_pk=Cast(OuterRef("pk"), models.CharField()))
+        .order_by()
+        .values("object_pk")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
+class CommentQuerySet(models.QuerySet):
+    def published(self) -> CommentQuerySet:
+        """What readers see: approved (or never held) and not removed."""
+        return self.filter(is_public=True, is_removed=False)
+
+    def for_posts(self) -> CommentQuerySet:
+        # By the content type's natural key: a join, never a separate look-up.
+        return self.filter(content_type__app_label="blog", content_type__model="post")
+
+    def for_post(self, post: Post) -> CommentQuerySet:
+        return self.for_posts().filter(object_pk=str(post.pk))
+
+
+class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
+    pass
+
+
+class Comment(XtdComment):
+    """A reader's comment on a post, threaded by django-comments-xtd."""
+
+    # Explicit, because the default link's reverse accessor ("comment") would clash
+    # with the inherited ``comment`` text field.
+    xtdcomment_ptr = models.OneToOneField(
+        XtdComment,
+        on_delete=models.CASCADE,
+        parent_link=True,
+        primary_key=True,
+        related_name="blog_comment",
+    )
+    is_highlighted = models.BooleanField(
+        "highlighted answer",
+        default=False,
+        help_text="Shown with the post's call for answers, linked to its place in the thread.",
+    )
+
+    objects = CommentManager()
+
+    class Meta:
+        ordering = ["thread_id", "order"]
+        verbose_name = "comment"
+
+    def get_absolute_url(self) -> str:
+        # Straight to the post (django-comments' default goes through a redirect view
+        # that builds the address from the Site's domain).
+        return f"{self.content_object.get_absolute_url()}#c{self.pk}"
+
+    @property
+    def anchor(self) -> str:
+        return f"c{self.pk}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.is_public and not self.is_removed

@@ -16,3 +16,10 @@ def sync_site(**kwargs) -> None:
         defaults={"domain": settings.SITE_DOMAIN, "name": settings.SITE_NAME},
     )
     Site.objects.clear_cache()
+
+
+def absolute_url(path: str) -> str:
+    """``path`` as a full address on this site, for e-mails (which have no request)."""
+    from django.contrib.sites.models import Site
+
+    return f"{settings.SITE_SCHEME}://{Site.objects.get_current().domain}{path}"

@@ -24,4 +24,5 @@ urlpatterns = [
     ),
     path("tags/", views.TagListView.as_view(), name="tag-list"),
     path("tags/<tagslug:slug>/", views.TagDetailView.as_view(), name="tag-detail"),
+    path("discussions/", views.DiscussionListView.as_view(), name="discussions"),
 ]

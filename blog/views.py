@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
@@ -14,6 +14,7 @@ from django.views.generic.dates import (
 )
 from taggit.models import Tag
 
+from .discussion import load_discussion
 from .models import Post
 from .tagging import tag_counts
 
@@ -32,7 +33,7 @@ class PostListMixin(PostDateMixin):
     paginate_by = settings.BLOG_POSTS_PER_PAGE
 
     def get_queryset(self) -> QuerySet[Post]:
-        return Post.objects.published().select_related("author")
+        return Post.objects.published().select_related("author").with_comment_counts()
 
     def paginate_queryset(self, queryset: QuerySet[Post], page_size: int) -> tuple:
         # Tags are fetched for the page shown only: the date views also use
@@ -76,6 +77,7 @@ class PostDetailView(PostDateMixin, DateDetailView):
         return (
             Post.objects.visible_to(self.request.user)
             .select_related("author")
+            .with_comment_counts()
             .prefetch_related("tags", "references")
         )
 
@@ -96,6 +98,7 @@ class PostDetailView(PostDateMixin, DateDetailView):
             references=post.references_with_backlinks(),
             previous_post=post.get_previous_post(),
             next_post=post.get_next_post(),
+            discussion=load_discussion(post, self.request.user),
             **kwargs,
         )
 
@@ -126,3 +129,20 @@ class TagDetailView(PostListMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class DiscussionListView(ListView):
+    """Posts that call for answers and posts readers have discussed, the most recently
+    commented first (posts still waiting for a first answer after them)."""
+
+    template_name = "blog/discussions.html"
+    context_object_name = "posts"
+    paginate_by = 20
+
+    def get_queryset(self) -> QuerySet[Post]:
+        return (
+            Post.objects.published()
+            .with_discussion()
+            .filter(Q(comment_count__gt=0) | ~Q(call_for_answers=""))
+            .order_by(F("last_comment_at").desc(nulls_last=True), "-published_at", "-pk")
+        )

@@ -6,7 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("blog.editor")),
-    path("comments/", include("django_comments_xtd.urls")),
+    path("comments/", include("blog.comment_urls")),
     path("", include("blog.urls")),
 ]
 

@@ -32,7 +32,7 @@ EXPECTED = {
     "year": 6,  # months, posts of the year, previous and next year
     "month": 9,  # exists, days, count, posts, tags, previous and next month
     "day": 10,  # exists, count, posts, tags, previous/next day and month
-    "post": 7,  # post, its tags, its references, previous, next
+    "post": 8,  # post, its tags, its references, previous, next, its comments
     "tags": 3,
     "tag": 7,  # tag, exists, count, posts, tags
     "404": 4,  # the failed look-up, then the slug alone (for a moved date)

@@ -4,8 +4,11 @@ import datetime
 from itertools import groupby
 
 from django import template
+from django.utils.safestring import mark_safe
 
+from ..markup import render_comment_text
 from ..models import Post
+from ..sites import absolute_url
 from ..tagging import tag_counts
 
 register = template.Library()
@@ -25,3 +28,16 @@ def archive_tree() -> dict:
 @register.inclusion_tag("includes/tag_cloud.html")
 def tag_cloud() -> dict:
     return {"tags": tag_counts()}
+
+
+@register.filter(is_safe=True)
+def comment_text(text: str) -> str:
+    """A reader's comment as HTML: escaped first, then paragraphs, line breaks and
+    nofollow links (see markup.render_comment_text)."""
+    return mark_safe(render_comment_text(text))  # noqa: S308 (escaped, then nh3-cleaned)
+
+
+@register.filter
+def absolute(path: str) -> str:
+    """A site path as a full address, for e-mails."""
+    return absolute_url(path)

@@ -95,6 +95,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # e-mails and feeds never point at example.com.
 SITE_ID = 1
 SITE_DOMAIN = "127.0.0.1:8000"
+SITE_SCHEME = "http"  # for absolute links in e-mails
 SITE_NAME = "Child Protection Social Work"
 SITE_TAGLINE = "An expert blog on child protection social work"
 
@@ -121,14 +122,42 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ("image/jpeg", "image/png")
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_MEDIA_PATH = "uploads/"
 
-# Discussion (django-comments-xtd). The library reads these once at import time, so
-# tests cannot change them with override_settings.
+# Discussion (django-comments-xtd). The library copies its settings once at import
+# time, so tests cannot change the COMMENTS_XTD_* ones with override_settings; the
+# BLOG_COMMENTS_* ones below are read on every request and can be.
 COMMENTS_APP = "django_comments_xtd"
-COMMENTS_XTD_SALT = b"cpsw-blog-comments"
+COMMENTS_XTD_MODEL = "blog.models.Comment"
+COMMENTS_XTD_FORM_CLASS = "blog.forms.CommentForm"
+COMMENTS_XTD_SALT = b"cpsw-blog-comments"  # must be bytes: the library appends it to a key
 COMMENTS_XTD_CONFIRM_EMAIL = True
-COMMENTS_XTD_MAX_THREAD_LEVEL = 3
-COMMENTS_XTD_THREADED_EMAILS = False
+COMMENTS_XTD_MAX_THREAD_LEVEL = 3  # replies nest three levels below a top-level comment
+COMMENTS_XTD_THREADED_EMAILS = False  # send in the request, so a failure is seen
+COMMENTS_XTD_SEND_HTML_EMAIL = False  # plain-text mail: nothing a reader wrote is HTML
+COMMENTS_XTD_APP_MODEL_OPTIONS = {
+    "default": {
+        "who_can_post": "all",
+        "allow_flagging": False,
+        "allow_feedback": False,
+        "show_feedback": False,
+    }
+}
 COMMENT_MAX_LENGTH = 3000
+COMMENTS_TIMEOUT = 2 * 60 * 60  # seconds a comment form stays valid (django-contrib-comments)
+
+# Comments close on posts older than this many days (None: never).
+BLOG_COMMENTS_CLOSE_AFTER_DAYS: int | None = None
+# Confirmed comments are held for approval on posts older than this (None: never)...
+BLOG_COMMENTS_MODERATE_AFTER_DAYS: int | None = None
+# ...or when they carry more links than this...
+BLOG_COMMENTS_MAX_LINKS = 2
+# ...or any of these words (whole words, any case).
+BLOG_COMMENTS_HOLD_WORDS = ["casino", "viagra", "cialis", "payday", "crypto", "forex"]
+# Per IP address: at most this many comments in this many seconds.
+BLOG_COMMENTS_RATE_LIMIT = 5
+BLOG_COMMENTS_RATE_PERIOD = 60
+
+# Staff who moderate: every new comment is e-mailed to them.
+MANAGERS: list[tuple[str, str]] = []
 
 LOGGING = {
     "version": 1,

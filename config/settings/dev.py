@@ -11,3 +11,6 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 SITE_DOMAIN = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# New comments are e-mailed to the moderators: printed to the console here.
+MANAGERS = [("Editor", "editor@localhost")]

@@ -31,6 +31,7 @@ _secure = os.environ.get("DJANGO_SECURE", "1") != "0"
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
 SECURE_SSL_REDIRECT = _secure
+SITE_SCHEME = "https" if _secure else "http"
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if _secure else 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -42,11 +43,15 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)  # noqa: F405
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-ADMINS = MANAGERS = [
-    (addr.strip(), addr.strip())
-    for addr in os.environ.get("DJANGO_ADMINS", "").split(",")
-    if addr.strip()
-]
+
+
+def _addresses(variable: str) -> list[tuple[str, str]]:
+    return [(a.strip(), a.strip()) for a in os.environ.get(variable, "").split(",") if a.strip()]
+
+
+ADMINS = _addresses("DJANGO_ADMINS")
+# Comment moderators: DJANGO_MANAGERS, or the admins when it is not set.
+MANAGERS = _addresses("DJANGO_MANAGERS") or ADMINS
 
 # HSTS for subdomains and the preload list bind every host under the domain to HTTPS
 # for good: a decision for whoever owns the domain, not a default.

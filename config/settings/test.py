@@ -16,3 +16,5 @@ STORAGES = {
 
 # No collectstatic before tests: WhiteNoise finds files as runserver would.
 WHITENOISE_AUTOREFRESH = True
+
+MANAGERS = [("Moderator", "moderator@example.org")]

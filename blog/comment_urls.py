@@ -1,0 +1,24 @@
+"""The discussion's addresses under /comments/, with the names django-comments-xtd and
+django-contrib-comments reverse. Only what this site uses is routed: not the library's
+REST API (it serves the stock React front end, which we do not use, and exposes a
+hash of each commenter's e-mail), nor flagging and likes, which are turned off."""
+
+from django.urls import path
+from django_comments.views import moderation
+from django_comments_xtd import views as xtd_views
+
+from . import comment_views
+
+urlpatterns = [
+    path("post/", comment_views.post_comment, name="comments-post-comment"),
+    path("sent/", xtd_views.sent, name="comments-xtd-sent"),
+    path("confirm/<str:key>/", comment_views.confirm, name="comments-xtd-confirm"),
+    path("mute/<str:key>/", comment_views.mute, name="comments-xtd-mute"),
+    path("reply/<int:cid>/", comment_views.reply, name="comments-xtd-reply"),
+    # Staff with django_comments.can_moderate: one-click pages linked from the site
+    # and from the moderators' e-mails.
+    path("delete/<int:comment_id>/", moderation.delete, name="comments-delete"),
+    path("deleted/", moderation.delete_done, name="comments-delete-done"),
+    path("approve/<int:comment_id>/", moderation.approve, name="comments-approve"),
+    path("approved/", moderation.approve_done, name="comments-approve-done"),
+]

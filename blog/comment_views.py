@@ -1,0 +1,263 @@
+"""Posting, confirming, replying to and muting comments.
+
+This is django-comments-xtd's flow (its form, signals, moderator, confirmation and
+follow-up e-mails) with two differences: every refusal is a page that says what
+happened, with the reader's text kept where they can fix it; and nothing is written
+unless the comment is accepted (the library's own view saves a reply before finding
+that its parent does not exist).
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from urllib.parse import urlencode
+
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+from django_comments.signals import comment_was_posted, comment_will_be_posted
+from django_comments_xtd import signed
+from django_comments_xtd.conf import settings as xtd_settings
+from django_comments_xtd.models import (
+    MaxThreadLevelExceededException,
+    TmpXtdComment,
+    max_thread_level_for_content_type,
+)
+from django_comments_xtd.signals import comment_thread_muted, confirmation_received
+from django_comments_xtd.views import notify_comment_followers
+
+from .forms import CommentForm
+from .markup import render_comment_text
+from .models import Comment, Post
+from .ratelimit import allow_comment, client_ip
+
+CLOSED = "Comments are closed on this post, so yours was not posted."
+
+
+def refused(
+    request: HttpRequest,
+    message: str,
+    *,
+    status: int,
+    post: Post | None = None,
+    text: str = "",
+) -> HttpResponse:
+    """A page saying why a comment was not taken, with the reader's text to copy."""
+    context = {"message": message, "post": post, "text": text}
+    return render(request, "blog/comment_refused.html", context, status=status)
+
+
+def form_page(
+    request: HttpRequest,
+    post: Post,
+    form: CommentForm,
+    *,
+    status: int,
+    problems: list[str] = (),
+) -> HttpResponse:
+    """The form again, with the reader's text, what went wrong, and fresh security
+    fields (so that a form that expired, or failed its check, can simply be sent again)."""
+    preview = None
+    if status == 200:
+        preview = render_comment_text(form.cleaned_data["comment"])
+    else:
+        problems = [*problems, *form.problems()]
+        form = renewed(form, post, request)
+    context = {"post": post, "form": form, "problems": problems, "preview": preview}
+    return render(request, "blog/comment_form_page.html", context, status=status)
+
+
+def renewed(form: CommentForm, post: Post, request: HttpRequest) -> CommentForm:
+    data = form.data.copy()
+    data.update(form.generate_security_data())
+    data["honeypot"] = ""
+    if "reply_to" in form.errors:
+        data["reply_to"] = "0"
+    fresh = CommentForm(post, data=data, user=request.user)
+    fresh.is_valid()  # so that the fields' own errors show beside them
+    return fresh
+
+
+def target_post(data) -> Post | None:
+    """The published post a comment form was made for, or None."""
+    if data.get("content_type") != "blog.post":
+        return None
+    try:
+        pk = int(data.get("object_pk", ""))
+    except ValueError:
+        return None
+    return Post.objects.published().filter(pk=pk).first()
+
+
+@csrf_protect
+@require_POST
+def post_comment(request: HttpRequest) -> HttpResponse:
+    data = request.POST.copy()
+    user = request.user
+    if user.is_authenticated:
+        # Signed-in readers comment as themselves, whatever the form says.
+        data.update({"name": user.get_full_name() or user.get_username(),
+                     "email": user.email, "url": ""})  # fmt: skip
+    post = target_post(data)
+    text = data.get("comment", "")
+    if post is None:
+        return refused(
+            request,
+            "This comment form does not belong to a post on this site (the post may have "
+            "been withdrawn), so the comment was not posted.",
+            status=400,
+            text=text,
+        )
+    if not post.comments_open:
+        return refused(request, CLOSED, status=403, post=post, text=text)
+
+    form = CommentForm(post, data=data, user=user)
+    if not form.is_valid():
+        return form_page(request, post, form, status=400)
+    if "preview" in data:
+        return form_page(request, post, form, status=200)
+    if not allow_comment(request):
+        return form_page(
+            request, post, form, status=429,
+            problems=["You have posted several comments in the last minute. "
+                      "Please wait a minute, then send this one again."],
+        )  # fmt: skip
+
+    comment = form.get_comment_object(site_id=get_current_site(request).pk)
+    comment.ip_address = client_ip(request)
+    if user.is_authenticated:
+        comment.user = user
+    # The moderator decides here: refuse (blocklisted), or hold for approval.
+    responses = comment_will_be_posted.send(sender=TmpXtdComment, comment=comment, request=request)
+    if any(response is False for _, response in responses):
+        return refused(
+            request,
+            "Comments from this e-mail address or website are not accepted here.",
+            status=403, post=post, text=text,
+        )  # fmt: skip
+    try:
+        with transaction.atomic():
+            # Signed-in: saved now. Anonymous: only a confirmation e-mail is sent.
+            comment_was_posted.send(sender=TmpXtdComment, comment=comment, request=request)
+    except (MaxThreadLevelExceededException, ObjectDoesNotExist):
+        # The comment being answered went while the reader was writing.
+        form.add_error("reply_to", "The comment you are answering has just been removed.")
+        return form_page(request, post, form, status=409)
+    return redirect(f"{reverse('comments-xtd-sent')}?{urlencode({'c': comment._get_pk_val()})}")
+
+
+def reply(request: HttpRequest, cid: int) -> HttpResponse:
+    """The page to answer one comment: what works without JavaScript."""
+    parent = Comment.objects.published().for_posts().filter(pk=cid).first()
+    post = parent and Post.objects.published().filter(pk=parent.object_pk).first()
+    if post is None:
+        raise Http404("No such comment.")
+    if not post.comments_open:
+        return refused(request, "Comments are closed on this post.", status=403, post=post)
+    if parent.level >= max_thread_level_for_content_type(parent.content_type):
+        return refused(
+            request,
+            "Replies cannot nest any deeper than this comment. You can answer an earlier "
+            "comment in the thread, or write a new comment.",
+            status=403,
+            post=post,
+        )
+    form = CommentForm(post, comment=parent, user=request.user)
+    context = {"post": post, "parent": parent, "form": form}
+    return render(request, "blog/comment_reply.html", context)
+
+
+def load_signed(key: str) -> object | None:
+    """What a link e-mailed by the library carries, or None when it is not ours,
+    was cut short, or points at a post that has gone."""
+    try:
+        return signed.loads(str(key), extra_key=xtd_settings.COMMENTS_XTD_SALT)
+    except (ValueError, zlib.error, pickle.UnpicklingError, EOFError, ObjectDoesNotExist):
+        return None
+
+
+def confirm(request: HttpRequest, key: str) -> HttpResponse:
+    """Publish (or hold) an anonymous reader's comment when they follow the e-mailed
+    link. Following it again leads to the comment."""
+    pending = load_signed(key)
+    if not isinstance(pending, TmpXtdComment):
+        return refused(
+            request,
+            "This confirmation link is not valid: it may have been cut short when it was "
+            "copied, or the post has been withdrawn. Please copy the whole link from the "
+            "e-mail.",
+            status=400,
+        )
+    existing = Comment.objects.filter(
+        user_name=pending.user_name,
+        user_email=pending.user_email,
+        submit_date=pending.submit_date,
+        object_pk=pending.object_pk,
+    ).first()
+    if existing is not None:
+        return sent_response(request, existing)
+    post = Post.objects.published().filter(pk=pending.object_pk).first()
+    if post is None:
+        return refused(request, "The post you commented on is no longer on the site.",
+                       status=404, text=pending.comment)  # fmt: skip
+    if not post.comments_open:
+        return refused(request, CLOSED, status=403, post=post, text=pending.comment)
+    if pending.parent_id and not (
+        Comment.objects.published()
+        .for_post(post)
+        .filter(pk=pending.parent_id, level__lt=xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
+        .exists()
+    ):
+        # The comment answered was removed meanwhile: keep the reader's words, as a
+        # comment of their own.
+        pending.parent_id = 0
+    try:
+        with transaction.atomic():
+            comment = Comment(**pending)
+            comment.save()
+            pending.xtd_comment = comment
+            responses = confirmation_received.send(
+                sender=TmpXtdComment, comment=pending, request=request
+            )
+            if any(response is False for _, response in responses):
+                transaction.set_rollback(True)
+                return render(request, "django_comments_xtd/discarded.html", status=403)
+    except (MaxThreadLevelExceededException, ObjectDoesNotExist):
+        return refused(request, "The comment you answered was removed.", status=409,
+                       post=post, text=pending.comment)  # fmt: skip
+    if comment.is_public:
+        notify_comment_followers(comment)
+    return sent_response(request, comment)
+
+
+def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:
+    if comment.is_public and not comment.is_removed:
+        return redirect(comment)
+    return render(request, "django_comments_xtd/moderated.html", {"comment": comment})
+
+
+def mute(request: HttpRequest, key: str) -> HttpResponse:
+    """Stop follow-up e-mails for one reader on one post (the link in each of them).
+    Following the link again says the same thing."""
+    muted = load_signed(key)
+    if not isinstance(muted, Comment):
+        return refused(
+            request,
+            "This link to stop e-mails is not valid: it may have been cut short when it "
+            "was copied. Please copy the whole link from the e-mail.",
+            status=400,
+        )
+    post = Post.objects.filter(pk=muted.object_pk).first()
+    if post is None:
+        raise Http404("The post has gone, and its e-mails with it.")
+    comment_thread_muted.send(sender=Comment, comment=muted, request=request)
+    Comment.objects.for_post(post).filter(user_email=muted.user_email, followup=True).update(
+        followup=False
+    )
+    return render(request, "django_comments_xtd/muted.html", {"content_object": post})

@@ -1,0 +1,135 @@
+"""The reader's comment form: django-comments-xtd's, with plain labels and a reply
+target that is checked before anything is written."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import URLValidator
+from django_comments_xtd.forms import XtdCommentForm
+from django_comments_xtd.models import max_thread_level_for_content_type
+
+from .models import Comment, Post
+
+
+class CommentForm(XtdCommentForm):
+    """A comment on ``target_object`` (a post), optionally a reply to ``comment``.
+
+    Signed-in readers comment under their account's name and address, so those fields
+    are not asked of them (the view fills them in).
+    """
+
+    def __init__(
+        self,
+        target_object: Post,
+        data=None,
+        initial: dict | None = None,
+        *,
+        comment: Comment | None = None,
+        user=None,
+        **kwargs,
+    ) -> None:
+        if initial is not None:
+            kwargs["initial"] = initial
+        super().__init__(target_object, data=data, comment=comment, **kwargs)
+        self.parent: Comment | None = comment
+        self.signed_in = bool(user and user.is_authenticated)
+        fields = self.fields
+        fields["name"].widget = forms.TextInput(
+            attrs={"autocomplete": "name", "maxlength": fields["name"].max_length}
+        )
+        fields["email"].label = "E-mail"
+        fields["email"].help_text = (
+            "Never shown. We send a link to it: your comment appears once you follow it."
+        )
+        fields["email"].widget = forms.EmailInput(attrs={"autocomplete": "email"})
+        fields["url"] = forms.URLField(
+            label="Website",
+            required=False,
+            assume_scheme="https",
+            max_length=200,
+            validators=[URLValidator(schemes=["http", "https"])],
+            help_text="Optional: your name will link to it.",
+            widget=forms.URLInput(attrs={"autocomplete": "url"}),
+        )
+        fields["comment"].widget = forms.Textarea(
+            attrs={"rows": 8, "maxlength": fields["comment"].max_length}
+        )
+        fields["comment"].label = "Your answer" if target_object.call_for_answers else "Comment"
+        fields["comment"].help_text = (
+            "Plain text: blank lines start new paragraphs, and web addresses become links."
+        )
+        fields["comment"].error_messages["max_length"] = (
+            "Comments can be at most %(limit_value)d characters long "
+            "(this one has %(show_value)d)."
+        )
+        fields["followup"].label = "Notify me of replies"
+        fields["followup"].widget.attrs.pop("class", None)
+        fields["honeypot"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        fields["reply_to"].min_value = 0
+        fields["reply_to"].error_messages.update(
+            {
+                "required": "The form did not say which comment you are answering.",
+                "invalid": "The form did not say which comment you are answering.",
+            }
+        )
+        if self.signed_in:
+            for name in ("name", "email", "url"):
+                fields[name].required = False
+                fields[name].widget = forms.HiddenInput()
+
+    def clean_reply_to(self) -> int:
+        """A reply must answer a published comment on this same post, above the deepest
+        level; otherwise the library would save the comment before failing (leaving an
+        orphan row), so it is refused here, before anything is written."""
+        reply_to = self.cleaned_data["reply_to"]
+        if not reply_to:
+            return 0
+        post = self.target_object
+        parent = Comment.objects.published().for_post(post).filter(pk=reply_to).first()
+        if parent is None:
+            raise forms.ValidationError(
+                "The comment you are answering is not on this post, or is no longer shown. "
+                "You can post your text as a new comment instead.",
+                code="invalid_parent",
+            )
+        if parent.level >= max_thread_level_for_content_type(parent.content_type):
+            raise forms.ValidationError(
+                "Replies cannot nest any deeper here. "
+                "You can post your text as a new comment instead.",
+                code="too_deep",
+            )
+        self.parent = parent
+        return reply_to
+
+    def clean_comment(self) -> str:
+        comment = super().clean_comment().strip()
+        if not comment:
+            raise forms.ValidationError("Please write something.", code="required")
+        return comment
+
+    def problems(self) -> list[str]:
+        """What went wrong, in words a reader can act on, for the errors that have no
+        field of their own on the page (the form's hidden security and reply fields)."""
+        messages = []
+        if "honeypot" in self.errors:
+            messages.append(
+                "The comment was not posted: a field meant to stay empty was filled in, "
+                "which is what spam robots do."
+            )
+        if "timestamp" in self.errors:
+            messages.append(
+                "The form had been open too long, so it expired. It has been renewed: "
+                "please send your comment again."
+            )
+        if "security_hash" in self.errors or "content_type" in self.errors or (
+            "object_pk" in self.errors
+        ):
+            messages.append(
+                "The form failed its security check (it may have been altered). "
+                "It has been renewed: please send your comment again."
+            )
+        messages.extend(self.errors.get("reply_to", []))
+        if self.signed_in:
+            for name in ("name", "email", "url"):
+                messages.extend(self.errors.get(name, []))
+        return messages

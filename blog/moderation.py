@@ -1,0 +1,129 @@
+"""Who may comment, which comments wait for a moderator, and who is told.
+
+django-comments-xtd calls the moderator twice: ``allow``/``moderate`` when a comment
+is posted (before any confirmation e-mail), and ``email`` once the comment is saved
+(after confirmation for anonymous readers, at once for signed-in ones).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django_comments_xtd.models import BlackListedDomain
+from django_comments_xtd.moderation import SpamModerator
+from django_comments_xtd.views import notify_comment_followers
+
+from .markup import count_links, render_comment_text
+from .models import Comment, Post
+from .sites import absolute_url
+
+
+def hold_reasons(text: str, post: Post) -> list[str]:
+    """Why a comment with ``text`` on ``post`` must wait for a moderator (empty: it
+    need not). The rules are settings, read each time."""
+    reasons = []
+    max_links = settings.BLOG_COMMENTS_MAX_LINKS
+    if count_links(render_comment_text(text)) > max_links:
+        reasons.append(f"it has more than {max_links} links")
+    words = held_words(text)
+    if words:
+        reasons.append("it contains " + ", ".join(f"“{word}”" for word in words))
+    days = settings.BLOG_COMMENTS_MODERATE_AFTER_DAYS
+    if days is not None and timezone.now() - post.published_at >= datetime.timedelta(days=days):
+        reasons.append(f"the post is more than {days} days old")
+    return reasons
+
+
+def held_words(text: str) -> list[str]:
+    words = settings.BLOG_COMMENTS_HOLD_WORDS
+    if not words:
+        return []
+    pattern = r"\b(" + "|".join(re.escape(word) for word in words) + r")\b"
+    return sorted({m.lower() for m in re.findall(pattern, text, flags=re.IGNORECASE)})
+
+
+def is_blocklisted(email: str, url: str) -> bool:
+    """Whether the commenter's e-mail or website is on a blocklisted domain (a domain
+    blocks its subdomains too). The list is kept in the admin."""
+    hosts = [email.rpartition("@")[2], urlsplit(url or "").hostname or ""]
+    candidates = set()
+    for host in filter(None, (h.lower().strip(".") for h in hosts)):
+        labels = host.split(".")
+        candidates.update(".".join(labels[i:]) for i in range(len(labels)))
+    return bool(candidates) and BlackListedDomain.objects.filter(domain__in=candidates).exists()
+
+
+class PostModerator(SpamModerator):
+    """The moderation of comments on posts (registered in ``BlogConfig.ready``)."""
+
+    def allow(self, comment, content_object: Post, request: HttpRequest) -> bool:
+        return content_object.comments_open and not is_blocklisted(
+            comment.user_email or "", comment.user_url or ""
+        )
+
+    def moderate(self, comment, content_object: Post, request: HttpRequest) -> bool:
+        if request.user.is_staff:
+            return False
+        return bool(hold_reasons(comment.comment, content_object))
+
+    def email(self, comment, content_object: Post, request: HttpRequest) -> None:
+        # ``comment`` is the library's unsaved stand-in; the saved row rides on it.
+        saved = getattr(comment, "xtd_comment", None)
+        if saved is not None:
+            transaction.on_commit(partial(notify_managers, saved.pk))
+
+
+def notify_managers(comment_pk: int) -> None:
+    """E-mail the moderators (settings.MANAGERS) about a new comment, with links to
+    approve or remove it."""
+    recipients = [address for _, address in settings.MANAGERS]
+    comment = Comment.objects.filter(pk=comment_pk).first()
+    if not recipients or comment is None:
+        return
+    post = comment.content_object
+    held = not comment.is_public
+    context = {
+        "comment": comment,
+        "post": post,
+        "held": held,
+        "reasons": hold_reasons(comment.comment, post) if held else [],
+        "comment_url": absolute_url(comment.get_absolute_url()),
+        "admin_url": absolute_url(reverse("admin:blog_comment_change", args=[comment.pk])),
+        "approve_url": absolute_url(reverse("comments-approve", args=[comment.pk])),
+        "remove_url": absolute_url(reverse("comments-delete", args=[comment.pk])),
+        "queue_url": absolute_url(reverse("admin:blog_comment_changelist") + "?moderation=held"),
+    }
+    state = "awaiting approval" if held else "published"
+    subject = f"[{Site.objects.get_current().name}] New comment ({state}) on “{post}”"
+    body = render_to_string("blog/email/new_comment.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
+
+
+def remember_visibility(sender, instance: Comment, raw: bool = False, **kwargs) -> None:
+    """pre_save: note whether readers could see the comment before this save."""
+    instance._was_visible = (
+        None
+        if raw or instance.pk is None
+        else Comment.objects.published().filter(pk=instance.pk).exists()
+    )
+
+
+def notify_when_published(sender, instance: Comment, created: bool, raw: bool = False,
+                          **kwargs) -> None:  # fmt: skip
+    """post_save: a held comment that a moderator publishes (admin action, change form
+    or the approve page) sends the follow-up e-mails its publication would have sent."""
+    if raw or created or getattr(instance, "_was_visible", None) is not False:
+        return
+    if instance.is_public and not instance.is_removed:
+        transaction.on_commit(partial(notify_comment_followers, instance))

@@ -1,0 +1,63 @@
+"""Helpers for the discussion tests: post the real form, as a reader's browser would."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.test import Client
+
+from blog.forms import CommentForm
+from blog.models import Comment, Post
+
+from .html import soup
+
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/comments/confirm/[^/\s]+/)")
+MUTE_LINK = re.compile(r"https?://[^/\s]+(/comments/mute/[^/\s]+/)")
+
+
+def form_data(post: Post, reply_to: int = 0, **fields) -> dict:
+    """What the comment form on ``post``'s page sends (security fields included)."""
+    data = {
+        key: str(value)
+        for key, value in CommentForm(post).generate_security_data().items()
+    }
+    data.update(
+        name="Ann Reader",
+        email="ann@example.org",
+        url="",
+        comment="I agree with this.",
+        reply_to=str(reply_to),
+        honeypot="",
+    )
+    data.update({key: str(value) for key, value in fields.items()})
+    return data
+
+
+def post_comment(client: Client, post: Post, reply_to: int = 0, **fields):
+    return client.post("/comments/post/", form_data(post, reply_to, **fields))
+
+
+def confirmation_path(message=None) -> str:
+    message = message or mail.outbox[-1]
+    return CONFIRM_LINK.search(message.body).group(1)
+
+
+def mute_path(message) -> str:
+    return MUTE_LINK.search(message.body).group(1)
+
+
+def comment_and_confirm(client: Client, post: Post, reply_to: int = 0, **fields) -> Comment:
+    """An anonymous reader comments and follows the link e-mailed to them."""
+    response = post_comment(client, post, reply_to, **fields)
+    assert response.status_code == 302, soup(response).get_text(" ")[:2000]
+    client.get(confirmation_path())
+    return Comment.objects.latest("submit_date", "pk")
+
+
+def row_counts() -> tuple[int, ...]:
+    """Rows in every table a comment writes to (ours, and the library's two parents)."""
+    from django_comments.models import Comment as BaseComment
+    from django_comments_xtd.models import XtdComment
+
+    return (BaseComment.objects.count(), XtdComment.objects.count(), Comment.objects.count())
