@@ -3,22 +3,32 @@ django-contrib-comments reverse. Only what this site uses is routed: not the lib
 REST API (it serves the stock React front end, which we do not use, and exposes a
 hash of each commenter's e-mail), nor flagging and likes, which are turned off."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from django_comments.views import moderation
 from django_comments_xtd import views as xtd_views
 
-from . import comment_views
+from . import comment_views, converters
+
+register_converter(converters.IdConverter, "id")
 
 urlpatterns = [
     path("post/", comment_views.post_comment, name="comments-post-comment"),
-    path("sent/", xtd_views.sent, name="comments-xtd-sent"),
+    path("sent/", comment_views.bounded_comment_id(xtd_views.sent), name="comments-xtd-sent"),
     path("confirm/<str:key>/", comment_views.confirm, name="comments-xtd-confirm"),
     path("mute/<str:key>/", comment_views.mute, name="comments-xtd-mute"),
-    path("reply/<int:cid>/", comment_views.reply, name="comments-xtd-reply"),
+    path("reply/<id:cid>/", comment_views.reply, name="comments-xtd-reply"),
     # Staff with django_comments.can_moderate: one-click pages linked from the site
     # and from the moderators' e-mails.
-    path("delete/<int:comment_id>/", moderation.delete, name="comments-delete"),
-    path("deleted/", moderation.delete_done, name="comments-delete-done"),
-    path("approve/<int:comment_id>/", moderation.approve, name="comments-approve"),
-    path("approved/", moderation.approve_done, name="comments-approve-done"),
+    path("delete/<id:comment_id>/", moderation.delete, name="comments-delete"),
+    path(
+        "deleted/",
+        comment_views.bounded_comment_id(moderation.delete_done),
+        name="comments-delete-done",
+    ),
+    path("approve/<id:comment_id>/", moderation.approve, name="comments-approve"),
+    path(
+        "approved/",
+        comment_views.bounded_comment_id(moderation.approve_done),
+        name="comments-approve-done",
+    ),
 ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from collections.abc import Callable
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.sites.shortcuts import get_current_site
@@ -32,6 +34,7 @@ from django_comments_xtd.models import (
 from django_comments_xtd.signals import comment_thread_muted, confirmation_received
 from django_comments_xtd.views import notify_comment_followers
 
+from .converters import parse_id
 from .forms import CommentForm
 from .markup import render_comment_text
 from .models import Comment, Post
@@ -86,11 +89,8 @@ def renewed(form: CommentForm, post: Post, request: HttpRequest) -> CommentForm:
 
 def target_post(data) -> Post | None:
     """The published post a comment form was made for, or None."""
-    if data.get("content_type") != "blog.post":
-        return None
-    try:
-        pk = int(data.get("object_pk", ""))
-    except ValueError:
+    pk = parse_id(data.get("object_pk"))
+    if data.get("content_type") != "blog.post" or pk is None:
         return None
     return Post.objects.published().filter(pk=pk).first()
 
@@ -234,6 +234,20 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
     if comment.is_public:
         notify_comment_followers(comment)
     return sent_response(request, comment)
+
+
+def bounded_comment_id(view: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """For the library's "done" pages, which look up ``?c=<id>`` and fail with a 500
+    (an OverflowError on SQLite) when the number is too large for the database."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        c = request.GET.get("c", "")
+        if c.isdigit() and parse_id(c) is None:
+            raise Http404("No such comment.")
+        return view(request)
+
+    return wrapper
 
 
 def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:

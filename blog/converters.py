@@ -1,4 +1,18 @@
-"""URL converters for the date archives: fixed-width, so /2014/4/ is not /2014/04/."""
+"""URL converters: the date archives' are fixed-width, so /2014/4/ is not /2014/04/;
+ids are bounded, so that no number reaches the database that it cannot hold."""
+
+# The largest id either database can hold (a signed 64-bit integer): SQLite raises
+# OverflowError, rather than finding nothing, when asked for more.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """``value`` as a row id, or None when it cannot be one."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if 0 < number <= MAX_ID else None
 
 
 class FourDigitYearConverter:
@@ -33,3 +47,16 @@ class UnicodeSlugConverter:
 
     def to_url(self, value: str) -> str:
         return value
+
+
+class IdConverter:
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValueError(value)  # no match: a 404
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))

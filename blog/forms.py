@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 from django_comments_xtd.forms import XtdCommentForm
 from django_comments_xtd.models import max_thread_level_for_content_type
 
+from .converters import parse_id
 from .models import Comment, Post
 
 
@@ -38,9 +39,9 @@ class CommentForm(XtdCommentForm):
             attrs={"autocomplete": "name", "maxlength": fields["name"].max_length}
         )
         fields["email"].label = "E-mail"
-        fields["email"].help_text = (
-            "Never shown. We send a link to it: your comment appears once you follow it."
-        )
+        fields[
+            "email"
+        ].help_text = "Never shown. We send a link to it: your comment appears once you follow it."
         fields["email"].widget = forms.EmailInput(attrs={"autocomplete": "email"})
         fields["url"] = forms.URLField(
             label="Website",
@@ -55,17 +56,17 @@ class CommentForm(XtdCommentForm):
             attrs={"rows": 8, "maxlength": fields["comment"].max_length}
         )
         fields["comment"].label = "Your answer" if target_object.call_for_answers else "Comment"
-        fields["comment"].help_text = (
+        fields[
+            "comment"
+        ].help_text = (
             "Plain text: blank lines start new paragraphs, and web addresses become links."
         )
         fields["comment"].error_messages["max_length"] = (
-            "Comments can be at most %(limit_value)d characters long "
-            "(this one has %(show_value)d)."
+            "Comments can be at most %(limit_value)d characters long (this one has %(show_value)d)."
         )
         fields["followup"].label = "Notify me of replies"
         fields["followup"].widget.attrs.pop("class", None)
         fields["honeypot"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-        fields["reply_to"].min_value = 0
         fields["reply_to"].error_messages.update(
             {
                 "required": "The form did not say which comment you are answering.",
@@ -85,7 +86,9 @@ class CommentForm(XtdCommentForm):
         if not reply_to:
             return 0
         post = self.target_object
-        parent = Comment.objects.published().for_post(post).filter(pk=reply_to).first()
+        parent = parse_id(reply_to) and (
+            Comment.objects.published().for_post(post).filter(pk=reply_to).first()
+        )
         if parent is None:
             raise forms.ValidationError(
                 "The comment you are answering is not on this post, or is no longer shown. "
@@ -121,8 +124,10 @@ class CommentForm(XtdCommentForm):
                 "The form had been open too long, so it expired. It has been renewed: "
                 "please send your comment again."
             )
-        if "security_hash" in self.errors or "content_type" in self.errors or (
-            "object_pk" in self.errors
+        if (
+            "security_hash" in self.errors
+            or "content_type" in self.errors
+            or ("object_pk" in self.errors)
         ):
             messages.append(
                 "The form failed its security check (it may have been altered). "

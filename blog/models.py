@@ -50,7 +50,7 @@ class PostQuerySet(models.QuerySet):
     def with_discussion(self) -> PostQuerySet:
         """Each post with its comment count and its latest published comment's date,
         author and text (for the discussions page), in the same query."""
-        latest = Comment.objects.published().for_posts().order_by("-submit_date", "-pk")
+        latest = _outer_posts_comments().order_by("-submit_date", "-pk")
         return self.with_comment_counts().annotate(
             last_comment_at=Subquery(latest.values("submit_date")[:1]),
             last_comment_by=Subquery(latest.values("user_name")[:1]),
@@ -281,16 +281,19 @@ class Reference(models.Model):
         return f"cite-{self.number}"
 
 
-def _comment_count() -> models.QuerySet:
-    """The number of published comments on the post of the enclosing query."""
+def _outer_posts_comments() -> CommentQuerySet:
+    """The published comments on the post of the enclosing query."""
     return (
         Comment.objects.published()
         .for_posts()
         .filter(object_pk=Cast(OuterRef("pk"), models.CharField()))
-        .order_by()
-        .values("object_pk")
-        .annotate(n=Count("pk"))
-        .values("n")
+    )
+
+
+def _comment_count() -> models.QuerySet:
+    """The number of published comments on the post of the enclosing query."""
+    return (
+        _outer_posts_comments().order_by().values("object_pk").annotate(n=Count("pk")).values("n")
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 
 from blog.forms import CommentForm
 from blog.models import Comment, Post
@@ -18,10 +18,7 @@ MUTE_LINK = re.compile(r"https?://[^/\s]+(/comments/mute/[^/\s]+/)")
 
 def form_data(post: Post, reply_to: int = 0, **fields) -> dict:
     """What the comment form on ``post``'s page sends (security fields included)."""
-    data = {
-        key: str(value)
-        for key, value in CommentForm(post).generate_security_data().items()
-    }
+    data = {key: str(value) for key, value in CommentForm(post).generate_security_data().items()}
     data.update(
         name="Ann Reader",
         email="ann@example.org",
@@ -35,7 +32,15 @@ def form_data(post: Post, reply_to: int = 0, **fields) -> dict:
 
 
 def post_comment(client: Client, post: Post, reply_to: int = 0, **fields):
-    return client.post("/comments/post/", form_data(post, reply_to, **fields))
+    # E-mails sent once the transaction commits are sent here too (TestCase never
+    # commits).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/comments/post/", form_data(post, reply_to, **fields))
+
+
+def get(client: Client, path: str):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.get(path)
 
 
 def confirmation_path(message=None) -> str:
@@ -51,7 +56,7 @@ def comment_and_confirm(client: Client, post: Post, reply_to: int = 0, **fields)
     """An anonymous reader comments and follows the link e-mailed to them."""
     response = post_comment(client, post, reply_to, **fields)
     assert response.status_code == 302, soup(response).get_text(" ")[:2000]
-    client.get(confirmation_path())
+    get(client, confirmation_path())
     return Comment.objects.latest("submit_date", "pk")
 
 

@@ -211,3 +211,65 @@ class VisibilityColumnTests(TestCase):
             for row in page.select("#result_list tbody tr")
         }
         self.assertEqual(rows, {"Drafted": "Draft", "Later": "Scheduled", "Now live": "Live"})
+
+
+class CommentAdminTests(TestCase):
+    """The Comment admin: the library's, with the post, the moderation queue and the
+    answers actions."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from .discussion import comment_and_confirm
+
+        cls.staff = make_staff("moderator")
+        cls.post = make_post("Learning Organisations", call_for_answers="Do you learn?")
+        client = cls.client_class()
+        cls.published = comment_and_confirm(client, cls.post, comment="A fine answer")
+        cls.held = comment_and_confirm(
+            client, cls.post, name="Linky",
+            comment="https://a.example https://b.example https://c.example",
+        )  # fmt: skip
+
+    def setUp(self):
+        self.client.force_login(self.staff)
+
+    def test_changelist_shows_post_name_date_state_and_filters_the_queue(self):
+        url = reverse("admin:blog_comment_changelist")
+        page = soup(self.client.get(url))
+        rows = page.select("#result_list tbody tr")
+        self.assertEqual(len(rows), 2)
+        self.assertIn("Learning Organisations", rows[0].get_text())
+        states = sorted(td.get_text() for td in page.select("#result_list td.field-state"))
+        self.assertEqual(states, ["Awaiting approval", "Published"])
+        queue = soup(self.client.get(url + "?moderation=held"))
+        self.assertEqual([td.get_text() for td in queue.select("td.field-user_name")], ["Linky"])
+        found = soup(self.client.get(url + "?q=fine+answer"))
+        self.assertEqual(len(found.select("#result_list tbody tr")), 1)
+
+    def test_change_form_and_related_admins(self):
+        response = self.client.get(reverse("admin:blog_comment_change", args=[self.held.pk]))
+        self.assertContains(response, "Learning Organisations")
+        for name in ("admin:django_comments_commentflag_changelist",
+                     "admin:django_comments_xtd_blacklisteddomain_changelist"):  # fmt: skip
+            self.assertEqual(self.client.get(reverse(name)).status_code, 200)
+
+    def test_approve_and_remove_actions(self):
+        url = reverse("admin:blog_comment_changelist")
+        self.client.post(url, {"action": "approve_comments", "_selected_action": [self.held.pk]})
+        self.held.refresh_from_db()
+        self.assertTrue(self.held.is_public)
+        self.client.post(url, {"action": "remove_comments", "_selected_action": [self.held.pk]})
+        self.held.refresh_from_db()
+        self.assertTrue(self.held.is_removed)
+
+    def test_only_shown_comments_can_be_highlighted(self):
+        url = reverse("admin:blog_comment_changelist")
+        self.client.post(url, {"action": "highlight_answers",
+                               "_selected_action": [self.published.pk, self.held.pk]})  # fmt: skip
+        self.published.refresh_from_db()
+        self.held.refresh_from_db()
+        self.assertEqual((self.published.is_highlighted, self.held.is_highlighted), (True, False))
+        self.client.post(url, {"action": "unhighlight_answers",
+                               "_selected_action": [self.published.pk]})  # fmt: skip
+        self.published.refresh_from_db()
+        self.assertFalse(self.published.is_highlighted)

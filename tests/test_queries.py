@@ -1,12 +1,16 @@
-"""Reader's pages run a fixed number of SQL queries, whatever the number of posts."""
+"""Reader's pages run a fixed number of SQL queries, whatever the number of posts, and
+the post page whatever the number of its comments."""
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sites.models import Site
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from blog.models import Post, Reference
+from blog.models import Comment, Post, Reference
 
 from .factories import london, make_user
 
@@ -37,6 +41,32 @@ EXPECTED = {
     "tag": 7,  # tag, exists, count, posts, tags
     "404": 4,  # the failed look-up, then the slug alone (for a moved date)
 }
+
+
+def add_comments(post: Post, n: int) -> None:
+    """n published comments on ``post``, threaded (replies to replies), written in turn
+    by anonymous readers and by signed-in ones."""
+    reader = make_user("commenter", first_name="Sam", last_name="Signed")
+    common = {
+        "content_type": ContentType.objects.get_for_model(Post),
+        "object_pk": str(post.pk),
+        "site": Site.objects.get_current(),
+    }
+    parents: list[int] = []
+    for i in range(n):
+        signed_in = i % 2 == 1
+        comment = Comment(
+            **common,
+            user=reader if signed_in else None,
+            user_name="Sam Signed" if signed_in else f"Reader {i}",
+            user_email="sam@example.org" if signed_in else f"reader{i}@example.org",
+            user_url="" if signed_in else "https://example.org/",
+            comment=f"Comment {i} with a link https://example.org/{i}",
+            submit_date=timezone.now(),
+            parent_id=parents[-1] if parents and i % 4 else 0,
+        )
+        comment.save()
+        parents = [comment.pk] if comment.level >= 3 else [*parents, comment.pk]
 
 
 def build(n_posts: int) -> None:
@@ -71,10 +101,12 @@ def build(n_posts: int) -> None:
 
 class QueryCountMixin:
     n_posts: int
+    n_comments: int
 
     @classmethod
     def setUpTestData(cls):
         build(cls.n_posts)
+        add_comments(Post.objects.get(slug="post-0"), cls.n_comments)
 
     def test_each_page_runs_a_fixed_number_of_queries(self):
         counts = {}
@@ -88,7 +120,14 @@ class QueryCountMixin:
 
 class SmallSiteQueryTests(QueryCountMixin, TestCase):
     n_posts = 12
+    n_comments = 2
 
 
 class LargeSiteQueryTests(QueryCountMixin, TestCase):
     n_posts = 400
+    n_comments = 200
+
+    def test_the_discussion_is_all_there(self):
+        response = self.client.get("/2014/04/15/post-0/")
+        self.assertContains(response, '<article class="comment', count=200)
+        self.assertContains(response, "200 comments")

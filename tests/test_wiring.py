@@ -26,6 +26,24 @@ class DiscussionWiringTests(TestCase):
         self.assertEqual(reverse("comments-post-comment"), "/comments/post/")
         self.assertEqual(reverse("comments-xtd-reply", args=[1]), "/comments/reply/1/")
 
+    def test_the_comment_model_is_ours_with_its_own_parent_link(self):
+        from blog.models import Comment
+
+        self.assertIs(django_comments.get_model(), Comment)
+        link = Comment._meta.get_field("xtdcomment_ptr")
+        self.assertTrue(link.remote_field.parent_link)
+        self.assertEqual(link.remote_field.related_name, "blog_comment")
+
+    def test_the_librarys_rest_api_and_flagging_are_not_routed(self):
+        for path in ("/comments/api/comment/", "/comments/api/blog-post/1/",
+                     "/comments/flag/1/", "/comments/like/1/", "/comments/cr/1/1/"):  # fmt: skip
+            with self.subTest(path=path):
+                self.assertEqual(self.client.get(path).status_code, 404)
+
+    def test_our_404_page_not_the_librarys(self):
+        page = soup(self.client.get("/no-such-page/"))
+        self.assertIsNotNone(page.select_one("a.skip-link"))
+
 
 class StaffToolsTests(TestCase):
     def test_staff_get_an_edit_link_readers_do_not(self):
