@@ -104,6 +104,13 @@ class CommentForm(XtdCommentForm):
         self.parent = parent
         return reply_to
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # Follow-ups go to the e-mail address: without one there is no one to tell.
+        if not cleaned.get("email"):
+            cleaned["followup"] = False
+        return cleaned
+
     def clean_comment(self) -> str:
         comment = super().clean_comment().strip()
         if not comment:
