@@ -5,7 +5,6 @@ hash of each commenter's e-mail), nor flagging and likes, which are turned off."
 
 from django.urls import path, register_converter
 from django_comments.views import moderation
-from django_comments_xtd import views as xtd_views
 
 from . import comment_views, converters
 
@@ -13,7 +12,7 @@ register_converter(converters.IdConverter, "id")
 
 urlpatterns = [
     path("post/", comment_views.post_comment, name="comments-post-comment"),
-    path("sent/", comment_views.bounded_comment_id(xtd_views.sent), name="comments-xtd-sent"),
+    path("sent/", comment_views.sent, name="comments-xtd-sent"),
     path("confirm/<str:key>/", comment_views.confirm, name="comments-xtd-confirm"),
     path("mute/<str:key>/", comment_views.mute, name="comments-xtd-mute"),
     path("reply/<id:cid>/", comment_views.reply, name="comments-xtd-reply"),

@@ -16,6 +16,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.sites.shortcuts import get_current_site
+from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,6 +26,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django_comments.signals import comment_was_posted, comment_will_be_posted
 from django_comments_xtd import signed
+from django_comments_xtd import views as xtd_views
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import (
     MaxThreadLevelExceededException,
@@ -248,6 +250,20 @@ def bounded_comment_id(view: Callable[[HttpRequest], HttpResponse]) -> Callable:
         return view(request)
 
     return wrapper
+
+
+@bounded_comment_id
+def sent(request: HttpRequest) -> HttpResponse:
+    """The library's page after posting (check your e-mail, awaiting approval, or on to
+    the comment). An address typed by hand, with no or a forged ``c``, is a 404 page
+    rather than the library's bare 400."""
+    c = request.GET.get("c", "")
+    if not c.isdigit():
+        try:
+            signing.loads(c)
+        except signing.BadSignature:
+            raise Http404("Nothing was posted.") from None
+    return xtd_views.sent(request)
 
 
 def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:

@@ -55,7 +55,11 @@ class CommentForm(XtdCommentForm):
         fields["comment"].widget = forms.Textarea(
             attrs={"rows": 8, "maxlength": fields["comment"].max_length}
         )
-        fields["comment"].label = "Your answer" if target_object.call_for_answers else "Comment"
+        replying = comment is not None or str((data or {}).get("reply_to") or "0") != "0"
+        fields["comment"].label = (
+            "Your reply" if replying else "Your answer" if target_object.call_for_answers
+            else "Comment"
+        )  # fmt: skip
         fields[
             "comment"
         ].help_text = (

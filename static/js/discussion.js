@@ -8,7 +8,9 @@
   var homeNext = form.nextSibling;
   var replyTo = form.querySelector("input[name=reply_to]");
   var heading = form.querySelector(".comment-form__heading");
-  var homeHeading = heading.textContent;
+  var submit = form.querySelector("button[name=post]");
+  var label = form.querySelector("label[for=id_comment]");
+  var homeTexts = [heading.textContent, submit.textContent, label.textContent];
   var cancel = document.createElement("button");
   cancel.type = "button";
   cancel.className = "button--secondary comment-form__cancel";
@@ -20,7 +22,9 @@
     var returnTo = document.getElementById("c" + replyTo.value);
     home.insertBefore(form, homeNext);
     replyTo.value = "0";
-    heading.textContent = homeHeading;
+    heading.textContent = homeTexts[0];
+    submit.textContent = homeTexts[1];
+    label.textContent = homeTexts[2];
     cancel.hidden = true;
     var link = returnTo && returnTo.querySelector(".comment__reply");
     if (link) link.focus();
@@ -36,6 +40,8 @@
     slot.appendChild(form);
     replyTo.value = link.dataset.replyTo;
     heading.textContent = "Reply to " + link.dataset.replyName;
+    submit.textContent = "Post reply";
+    label.textContent = "Your reply:";
     cancel.hidden = false;
     form.querySelector("textarea").focus();
   });

@@ -2,7 +2,12 @@
 at both widths."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
+
+from blog.models import Post
+from tests.discussion import comment_and_confirm, confirmation_path, post_comment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,8 +21,18 @@ PAGES = [
     "/2014/04/17/im-not-really-surprised-to-hear/",
     "/tags/",
     "/tags/workforce/",
+    "/discussions/",
     "/no-such-page/",
 ]
+
+
+def serious_violations(axe, page) -> list[str]:
+    violations = axe.run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_no_serious_or_critical_violations(live_server, page):
@@ -27,12 +42,74 @@ def test_no_serious_or_critical_violations(live_server, page):
     found = {}
     for path in PAGES:
         page.goto(live_server.url + path)
-        violations = axe.run(page).response["violations"]
-        serious = [
-            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
-            for v in violations
-            if v["impact"] in ("serious", "critical")
-        ]
+        serious = serious_violations(axe, page)
         if serious:
             found[path] = serious
+    assert found == {}
+
+
+def test_no_serious_or_critical_violations_in_a_discussion(live_server, page):
+    """The same, once readers have commented: the discussions index, the thread, the
+    form moved under a comment, the reply page, and the pages after posting (preview,
+    errors, "check your e-mail", awaiting approval, a broken confirmation link)."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    cache.clear()  # the per-IP rate limit counts in the default cache
+    call_command("loaddata", "april_2014", verbosity=0)
+    post = Post.objects.get(slug="learning-organisations")
+    client = Client()
+    answer = comment_and_confirm(
+        client, post, name="Ann Reader", url="https://ann.example.org/", followup="on"
+    )
+    reply = comment_and_confirm(
+        client, post, reply_to=answer.pk, name="Ben Answerer", email="ben@example.org"
+    )
+    url = live_server.url
+    axe = axe_module.Axe()
+    found = {}
+
+    def check(name: str) -> None:
+        serious = serious_violations(axe, page)
+        if serious:
+            found[name] = serious
+
+    for path in ("/discussions/", post.get_absolute_url(), f"/comments/reply/{reply.pk}/"):
+        page.goto(url + path)
+        check(path)
+    # The post at a comment's address, so that the comment is :target (highlighted).
+    page.goto(url + reply.get_absolute_url())
+    check(reply.get_absolute_url())
+    # The form moved under a comment by the "Reply" link (JavaScript on).
+    page.goto(url + post.get_absolute_url())
+    page.locator(f"#c{answer.pk} > .comment__actions a.comment__reply").click()
+    expect(page.locator(f"#c{answer.pk} form#comment-form")).to_have_count(1)
+    check("inline reply form")
+    # After posting: the preview, a form sent back with errors, and "check your e-mail".
+    form = page.locator("form#comment-form")
+    form.locator("#id_name").fill("Cy Reader")
+    form.locator("#id_email").fill("cy@example.org")
+    form.locator("#id_comment").fill("A reply, previewed first.")
+    form.locator("button[name=preview]").click()
+    expect(page.locator("h1")).to_have_text("Preview of your comment")
+    assert page.locator("input[name=reply_to]").input_value() == str(answer.pk)
+    check("preview")
+    page.goto(url + post.get_absolute_url())
+    page.locator("form#comment-form #id_email").fill("not an address")
+    page.evaluate("document.getElementById('comment-form').noValidate = true")
+    page.locator("form#comment-form button[name=post]").click()
+    expect(page.locator("h1")).to_have_text("Your comment was not posted yet")
+    check("form with errors")
+    sent = post_comment(client, post, name="Cy Reader")
+    assert sent.status_code == 302
+    page.goto(url + sent["Location"])
+    assert page.locator("h1").inner_text() == "Check your e-mail to publish your comment"
+    check("check your e-mail")
+    # Following the link: a comment held for a moderator, and a link cut short.
+    held = post_comment(client, post, name="Di Reader", comment="A casino? Not in my team.")
+    assert held.status_code == 302
+    page.goto(url + confirmation_path())
+    assert page.locator("h1").inner_text() == "Your comment is awaiting approval"
+    check("awaiting approval")
+    page.goto(url + "/comments/confirm/cut-short/")
+    check("confirmation link not valid")
     assert found == {}
