@@ -38,11 +38,10 @@ class CommentForm(XtdCommentForm):
         fields["name"].widget = forms.TextInput(
             attrs={"autocomplete": "name", "maxlength": fields["name"].max_length}
         )
-        fields["email"].label = "E-mail"
-        fields[
-            "email"
-        ].help_text = "Never shown. We send a link to it: your comment appears once you follow it."
-        fields["email"].widget = forms.EmailInput(attrs={"autocomplete": "email"})
+        email = fields["email"]
+        email.label = "E-mail"
+        email.help_text = "Never shown, nor shared."
+        email.widget = forms.EmailInput(attrs={"autocomplete": "email"})
         fields["url"] = forms.URLField(
             label="Website",
             required=False,
@@ -52,20 +51,15 @@ class CommentForm(XtdCommentForm):
             help_text="Optional: your name will link to it.",
             widget=forms.URLInput(attrs={"autocomplete": "url"}),
         )
-        fields["comment"].widget = forms.Textarea(
-            attrs={"rows": 8, "maxlength": fields["comment"].max_length}
-        )
+        text = fields["comment"]
+        text.widget = forms.Textarea(attrs={"rows": 8, "maxlength": text.max_length})
         replying = comment is not None or str((data or {}).get("reply_to") or "0") != "0"
-        fields["comment"].label = (
-            "Your reply" if replying else "Your answer" if target_object.call_for_answers
-            else "Comment"
-        )  # fmt: skip
-        fields[
-            "comment"
-        ].help_text = (
-            "Plain text: blank lines start new paragraphs, and web addresses become links."
-        )
-        fields["comment"].error_messages["max_length"] = (
+        if replying:
+            text.label = "Your reply"
+        else:
+            text.label = "Your answer" if target_object.call_for_answers else "Comment"
+        text.help_text = "Plain text: blank lines start new paragraphs; web addresses become links."
+        text.error_messages["max_length"] = (
             "Comments can be at most %(limit_value)d characters long (this one has %(show_value)d)."
         )
         fields["followup"].label = "Notify me of replies"
