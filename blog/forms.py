@@ -102,6 +102,13 @@ class CommentForm(XtdCommentForm):
         self.parent = parent
         return reply_to
 
+    def carried_fields(self) -> list:
+        """The hidden fields the page must carry (security data, the comment answered).
+        A signed-in reader's name and address are taken from their account on the
+        server, so they are never written into the page."""
+        account = {"name", "email", "url"} if self.signed_in else set()
+        return [field for field in self.hidden_fields() if field.name not in account]
+
     def clean(self) -> dict:
         cleaned = super().clean()
         # Follow-ups go to the e-mail address: without one there is no one to tell.

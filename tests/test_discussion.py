@@ -151,6 +151,10 @@ class SignedInCommentTests(DiscussionTestCase):
         )
         self.assertTrue(comment.is_public)
         self.assertEqual(texts(self.page(), ".comment__author"), ["Rita Reader"])
+        # Not even on the page that sends the form back to them.
+        refused = post_comment(self.client, self.post, comment="x" * 3001)
+        self.assertEqual(refused.status_code, 400)
+        self.assertNotIn("reader@example.org", refused.content.decode())
         # No confirmation request: only the moderators' notice.
         self.assertEqual([m.to for m in mail.outbox], [["moderator@example.org"]])
 
