@@ -22,6 +22,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django_comments.signals import comment_was_posted, comment_will_be_posted
@@ -291,3 +292,19 @@ def mute(request: HttpRequest, key: str) -> HttpResponse:
         followup=False
     )
     return render(request, "django_comments_xtd/muted.html", {"content_object": post})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: a comment refused for a missing or stale security
+    cookie says so and keeps the text; any other form gets Django's page."""
+    if request.path == reverse("comments-post-comment"):
+        return refused(
+            request,
+            "Your browser did not send this site's security cookie with the comment (it "
+            "may be blocking cookies, or the page was open a long time). Copy your text, "
+            "reload the post and send it again.",
+            status=403,
+            post=target_post(request.POST),
+            text=request.POST.get("comment", ""),
+        )
+    return django_csrf_failure(request, reason)

@@ -586,6 +586,14 @@ class BadInputTests(DiscussionTestCase):
         for query in ("?c=forged", "", "?c="):
             self.assertEqual(self.client.get(f"/comments/sent/{query}").status_code, 404)
 
+    def test_a_missing_security_cookie_keeps_the_text(self):
+        browser = Client(enforce_csrf_checks=True)
+        response = browser.post("/comments/post/", form_data(self.post, comment=self.TEXT))
+        self.assertContains(response, "security cookie", status_code=403)
+        self.assertContains(response, self.TEXT, status_code=403)
+        self.assertEqual(row_counts(), (0, 0, 0))
+        self.assertEqual(browser.post("/admin/login/", {}).status_code, 403)
+
     def test_get_is_not_allowed(self):
         self.assertEqual(self.client.get("/comments/post/").status_code, 405)
 

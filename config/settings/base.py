@@ -142,6 +142,8 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
     }
 }
 COMMENT_MAX_LENGTH = 3000
+# A comment refused for a missing security cookie keeps the reader's text.
+CSRF_FAILURE_VIEW = "blog.comment_views.csrf_failure"
 COMMENTS_TIMEOUT = 2 * 60 * 60  # seconds a comment form stays valid (django-contrib-comments)
 
 # Comments close on posts older than this many days (None: never).
