@@ -397,6 +397,44 @@ class FollowUpTests(DiscussionTestCase):
         self.assertEqual(len(followups), 1)
         self.assertIn("https://a.example", followups[0].body)
 
+    def test_approving_from_the_emailed_link_or_the_change_form_sends_them_too(self):
+        comment_and_confirm(self.client, self.post, followup="on")
+        self.client.force_login(make_staff("editor"))
+        for way in ("approve page", "change form"):
+            with self.subTest(way):
+                mail.outbox.clear()
+                post_comment(
+                    Client(),
+                    self.post,
+                    name=way,
+                    email="bob@example.org",
+                    comment="x https://a.example https://b.example https://c.example",
+                )
+                get(self.client, confirmation_path())
+                held = Comment.objects.get(user_name=way)
+                self.assertFalse(held.is_public)
+                with self.captureOnCommitCallbacks(execute=True):
+                    if way == "approve page":
+                        url = f"/comments/approve/{held.pk}/"
+                        self.assertContains(self.client.get(url), "Approve this comment?")
+                        self.client.post(url)
+                    else:
+                        url = f"/admin/blog/comment/{held.pk}/change/"
+                        self.client.post(
+                            url,
+                            {
+                                "user_name": way,
+                                "user_email": "bob@example.org",
+                                "user_url": "",
+                                "comment": held.comment,
+                                "is_public": "on",
+                            },
+                        )
+                held.refresh_from_db()
+                self.assertTrue(held.is_public)
+                to_ann = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+                self.assertEqual(len(to_ann), 1)
+
 
 class SpamDefenceTests(DiscussionTestCase):
     @override_settings(BLOG_COMMENTS_RATE_LIMIT=5, BLOG_COMMENTS_RATE_PERIOD=60)
