@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import Textarea
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -44,7 +45,9 @@ class PostAdminForm(forms.ModelForm):
 class PostAdmin(MarkdownxModelAdmin):
     form = PostAdminForm
     inlines = [ReferenceInline]
-    list_display = ["display_title", "visibility", "published_at", "author", "tag_list"]
+    list_display = [
+        "display_title", "visibility", "published_at", "author", "tag_list", "comments",
+    ]  # fmt: skip
     list_filter = ["status", "published_at", "tags"]
     search_fields = ["title", "body", "slug"]
     date_hierarchy = "published_at"
@@ -70,7 +73,7 @@ class PostAdmin(MarkdownxModelAdmin):
         return post.get_absolute_url()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
-        return super().get_queryset(request).prefetch_related("tags")
+        return super().get_queryset(request).prefetch_related("tags").with_comment_counts()
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -89,6 +92,12 @@ class PostAdmin(MarkdownxModelAdmin):
     @admin.display(description="Tags")
     def tag_list(self, post: Post) -> str:
         return format_tags(post.tags.all())
+
+    @admin.display(description="Comments", ordering="comment_count")
+    def comments(self, post: Post) -> str:
+        """The published comments, linked to all of the post's comments in the admin."""
+        url = reverse("admin:blog_comment_changelist") + f"?object_pk={post.pk}"
+        return format_html('<a href="{}">{}</a>', url, post.comment_count)
 
     @admin.action(description="Publish the selected posts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

@@ -262,6 +262,13 @@ class CommentAdminTests(TestCase):
         self.held.refresh_from_db()
         self.assertTrue(self.held.is_removed)
 
+    def test_the_post_list_counts_published_comments_and_links_to_them(self):
+        page = soup(self.client.get(reverse("admin:blog_post_changelist")))
+        link = page.select_one("td.field-comments a")
+        self.assertEqual(link.get_text(), "1")  # the held one is not counted
+        listed = soup(self.client.get(link["href"]))
+        self.assertEqual(len(listed.select("#result_list tbody tr")), 2)
+
     def test_only_shown_comments_can_be_highlighted(self):
         url = reverse("admin:blog_comment_changelist")
         self.client.post(url, {"action": "highlight_answers",

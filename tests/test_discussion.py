@@ -27,6 +27,8 @@ from .discussion import (
 from .factories import make_post, make_staff, make_user
 from .html import soup, text, texts
 
+BOB = {"name": "Bob", "email": "bob@example.org"}  # a second reader
+
 
 class DiscussionTestCase(TestCase):
     @classmethod
@@ -110,8 +112,7 @@ class AnonymousCommentTests(DiscussionTestCase):
             self.client,
             self.post,
             reply_to=parent.pk,
-            name="Bob",
-            email="bob@example.org",
+            **BOB,
             comment="Still worth saying.",
         )
         Comment.objects.filter(pk=parent.pk).update(is_removed=True)
@@ -343,8 +344,7 @@ class FollowUpTests(DiscussionTestCase):
             self.client,
             self.post,
             reply_to=first.pk,
-            name="Bob",
-            email="bob@example.org",
+            **BOB,
             comment="A reply",
         )
         followups = [m for m in mail.outbox if m.to == ["ann@example.org"]]
@@ -366,7 +366,7 @@ class FollowUpTests(DiscussionTestCase):
     def test_no_followup_without_asking(self):
         comment_and_confirm(self.client, self.post)
         mail.outbox.clear()
-        comment_and_confirm(self.client, self.post, name="Bob", email="bob@example.org")
+        comment_and_confirm(self.client, self.post, **BOB)
         self.assertEqual([m for m in mail.outbox if m.to == ["ann@example.org"]], [])
 
     def test_approving_a_held_comment_sends_the_followups(self):
@@ -375,8 +375,7 @@ class FollowUpTests(DiscussionTestCase):
         post_comment(
             self.client,
             self.post,
-            name="Bob",
-            email="bob@example.org",
+            **BOB,
             comment="x https://a.example https://b.example https://c.example",
         )
         get(self.client, confirmation_path())
