@@ -268,7 +268,7 @@ def sent(request: HttpRequest) -> HttpResponse:
 
 
 def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:
-    if comment.is_public and not comment.is_removed:
+    if comment.is_visible:
         return redirect(comment)
     return render(request, "django_comments_xtd/moderated.html", {"comment": comment})
 

@@ -13,7 +13,6 @@ from .models import Comment, Post
 
 @dataclass
 class Discussion:
-    post: Post
     threads: list[Comment]  # top-level comments, each with ``replies`` (recursively)
     count: int
     answers: list[Comment]  # highlighted answers to the post's call for answers
@@ -42,7 +41,6 @@ def thread(comments: list[Comment], max_level: int) -> list[Comment]:
 def load_discussion(post: Post, user) -> Discussion:
     comments = list(Comment.objects.published().for_post(post).select_related(None))
     return Discussion(
-        post=post,
         threads=thread(comments, xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL),
         count=len(comments),
         answers=[c for c in comments if c.is_highlighted] if post.call_for_answers else [],

@@ -344,9 +344,5 @@ class Comment(XtdComment):
         return f"{self.content_object.get_absolute_url()}#c{self.pk}"
 
     @property
-    def anchor(self) -> str:
-        return f"c{self.pk}"
-
-    @property
     def is_visible(self) -> bool:
         return self.is_public and not self.is_removed

@@ -125,5 +125,5 @@ def notify_when_published(sender, instance: Comment, created: bool, raw: bool = 
     or the approve page) sends the follow-up e-mails its publication would have sent."""
     if raw or created or getattr(instance, "_was_visible", None) is not False:
         return
-    if instance.is_public and not instance.is_removed:
+    if instance.is_visible:
         transaction.on_commit(partial(notify_comment_followers, instance))
