@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install browser lock superuser clean
+.PHONY: run test test-postgres lint install browser lock superuser rebuild-search clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,20 @@ run: $(STAMP)
 ## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+## The same suite on PostgreSQL (PG_URL; this machine's server by default). Where none
+## answers it is skipped with a message; in CI (CI=true) it must run.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+test-postgres: $(STAMP) browser
+	@if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()" \
+	    "$(PG_URL)" 2>/dev/null; then \
+	  echo "Running the suite on PostgreSQL ($(PG_URL))"; \
+	  DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "No PostgreSQL answers at $(PG_URL), and CI needs this leg." >&2; exit 1; \
+	else \
+	  echo "No PostgreSQL answers at $(PG_URL): the PostgreSQL leg is skipped."; \
+	fi
 
 ## Debian's Chromium for the browser tests: Playwright cannot download a browser here.
 browser:
@@ -50,6 +64,10 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --extra dev --extra postgres --strip-extras \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+## Index every post for search afresh (after writing rows in bulk).
+rebuild-search: $(STAMP)
+	$(BIN)/python manage.py rebuild_search_index
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -12,6 +12,7 @@ import html
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Collection
+from urllib.parse import urljoin
 
 import markdown
 import nh3
@@ -42,15 +43,37 @@ def _keep_attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
-_cleaner = nh3.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    attribute_filter=_keep_attribute,
-    allowed_classes={"a": {"cite"}},
-    filter_style_properties={"text-align"},
-    url_schemes={"http", "https", "mailto"},
-    link_rel="noopener",
-)
+# The one allow-list for writers' HTML: the page's cleaner below, and the feeds'.
+CLEANER_OPTIONS = {
+    "tags": ALLOWED_TAGS,
+    "attributes": ALLOWED_ATTRIBUTES,
+    "attribute_filter": _keep_attribute,
+    "allowed_classes": {"a": {"cite"}},
+    "filter_style_properties": {"text-align"},
+    "url_schemes": {"http", "https", "mailto"},
+    "link_rel": "noopener",
+}
+_cleaner = nh3.Cleaner(**CLEANER_OPTIONS)
+
+
+# Feeds append the post's numbered references, whose numbers must match the markers.
+FEED_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "li": {"value"}}
+URL_ATTRIBUTES = {"href", "src"}
+
+
+def absolutize(rendered: str, base_url: str) -> str:
+    """Sanitised HTML with every link and image address made absolute against
+    ``base_url``, for feeds: a feed reader has no page to resolve ``#ref-1`` or
+    ``/media/…`` against. It goes through the same allow-lists as the post's page."""
+
+    def rewrite(tag: str, name: str, value: str) -> str | None:
+        value = _keep_attribute(tag, name, value)
+        if value is not None and name in URL_ATTRIBUTES:
+            return urljoin(base_url, value)
+        return value
+
+    options = {**CLEANER_OPTIONS, "attributes": FEED_ATTRIBUTES, "attribute_filter": rewrite}
+    return nh3.Cleaner(**options).clean(rendered)
 
 
 class CitationProcessor(InlineProcessor):

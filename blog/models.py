@@ -22,6 +22,8 @@ OPENING_WORDS = 6
 EXCERPT_WORDS = 55
 SLUG_MAX_LENGTH = 120
 MAX_REFERENCE_NUMBER = 999
+WORDS_PER_MINUTE = 200
+RELATED_POSTS = 3
 
 
 class PostQuerySet(models.QuerySet):
@@ -168,6 +170,30 @@ class Post(models.Model):
         return Truncator(plain_text(self.body_html)).words(EXCERPT_WORDS, truncate="…")
 
     @property
+    def word_count(self) -> int:
+        """The words of the rendered body (references and comments not included)."""
+        return len(plain_text(self.body_html).split())
+
+    @property
+    def reading_minutes(self) -> int:
+        return reading_minutes(self.word_count)
+
+    def related_posts(self) -> list[Post]:
+        """Up to three other published posts sharing the most tags with this one, the
+        newest first among equals: one query (none for an untagged post). Uses the
+        post's prefetched tags when there are some."""
+        tag_ids = [tag.pk for tag in self.tags.all()]
+        if not tag_ids:
+            return []
+        return list(
+            Post.objects.published()
+            .exclude(pk=self.pk)
+            .filter(tags__in=tag_ids)
+            .annotate(shared_tags=Count("pk"))
+            .order_by("-shared_tags", "-published_at", "-pk")[:RELATED_POSTS]
+        )
+
+    @property
     def author_name(self) -> str:
         return self.author.get_full_name() or self.author.get_username()
 
@@ -240,9 +266,23 @@ class Post(models.Model):
         )
 
 
+def reading_minutes(words: int) -> int:
+    """Minutes to read ``words`` at 200 words a minute, rounded up; at least one."""
+    return max(1, -(-words // WORDS_PER_MINUTE))
+
+
 class ReferenceManager(models.Manager):
     def get_by_natural_key(self, post_slug: str, number: int) -> Reference:
         return self.get(post__slug=post_slug, number=number)
+
+    def bulk_create(self, objs, *args, **kwargs) -> list[Reference]:
+        # bulk_create sends no pre_save: fill the same-work keys as a save would.
+        from .sources import fill_keys  # blog.sources reads these models
+
+        objs = list(objs)
+        for reference in objs:
+            fill_keys(reference)
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class Reference(models.Model):
@@ -254,6 +294,11 @@ class Reference(models.Model):
     )
     citation = models.TextField()
     url = models.URLField("URL", max_length=500, blank=True)
+    # Which references cite the same work (blog.sources): normalised forms of the
+    # citation and the URL, filled on every save (fixtures included) by a pre_save
+    # receiver, and indexed so that finding a work's other citations is a look-up.
+    citation_key = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    url_key = models.CharField(max_length=500, blank=True, editable=False, db_index=True)
 
     objects = ReferenceManager()
 
@@ -279,6 +324,23 @@ class Reference(models.Model):
     @property
     def cite_anchor(self) -> str:
         return f"cite-{self.number}"
+
+
+class SearchDocument(models.Model):
+    """A post's searchable text, one row per post, kept in step with the post, its tags
+    and its references by ``blog.search``. The full-text index is built over this
+    table: an FTS5 table on SQLite, a GIN index on PostgreSQL (migration 0005)."""
+
+    post = models.OneToOneField(
+        Post, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    title = models.TextField(blank=True)
+    tags = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    citations = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Search text of post {self.post_id}"
 
 
 def _outer_posts_comments() -> CommentQuerySet:

@@ -1,26 +1,74 @@
-"""Keep a post's stored HTML in step with its references, however they change
-(admin inline, shell, fixture)."""
+"""Keep what is derived from a post in step with it, however it changes (admin, inline,
+shell, fixture): its stored HTML, which depends on its references, and its search
+document, which holds its title, tags, body and references."""
 
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
+from taggit.models import Tag
 
-from .models import Post, Reference
+from .models import Post, Reference, TaggedPost
+from .search import index_post
+from .sources import fill_keys
+
+
+def _post_is_going(origin) -> bool:
+    """Whether a delete cascading here started from a post (nothing left to update)."""
+    return isinstance(origin, Post) or (isinstance(origin, QuerySet) and origin.model is Post)
 
 
 @receiver(post_save, sender=Post)
-def render_loaded_post(sender, instance: Post, raw: bool, **kwargs) -> None:
+def render_and_index_post(sender, instance: Post, raw: bool, **kwargs) -> None:
     # loaddata saves raw, bypassing Post.save(): render what the fixture brought.
     if raw:
         instance.refresh_body_html()
+    index_post(instance)
+
+
+@receiver(pre_save, sender=Reference)
+def fill_reference_keys(sender, instance: Reference, **kwargs) -> None:
+    # A receiver, not Reference.save(): loaddata saves raw, bypassing save(), but
+    # still sends pre_save.
+    fill_keys(instance)
 
 
 @receiver(post_save, sender=Reference)
 @receiver(post_delete, sender=Reference)
 def rerender_citing_post(sender, instance: Reference, origin=None, **kwargs) -> None:
-    # When the post itself is being deleted its references go with it: nothing to render.
-    if isinstance(origin, Post) or (isinstance(origin, QuerySet) and origin.model is Post):
+    if _post_is_going(origin):
         return
     post = Post.objects.filter(pk=instance.post_id).first()
     if post is not None:
         post.refresh_body_html()
+        index_post(post)
+
+
+@receiver(m2m_changed, sender=TaggedPost)
+def index_retagged_post(sender, instance, action: str, reverse: bool, **kwargs) -> None:
+    # taggit sends these for add, remove, set and clear on post.tags.
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Post):
+        index_post(instance)
+
+
+@receiver(post_save, sender=TaggedPost)
+def index_loaded_tagging(sender, instance: TaggedPost, raw: bool, **kwargs) -> None:
+    # A fixture's taggings arrive raw, with no m2m_changed.
+    if raw:
+        index_post(instance.content_object)
+
+
+@receiver(post_delete, sender=TaggedPost)
+def index_post_losing_a_deleted_tag(sender, instance: TaggedPost, origin=None, **kwargs) -> None:
+    # Deleting a tag deletes its taggings without m2m_changed; the posts lose the tag.
+    if isinstance(origin, Tag) or (isinstance(origin, QuerySet) and origin.model is Tag):
+        post = Post.objects.filter(pk=instance.content_object_id).first()
+        if post is not None:
+            index_post(post)
+
+
+@receiver(post_save, sender=Tag)
+def index_posts_of_a_renamed_tag(sender, instance: Tag, created: bool, raw: bool, **kwargs) -> None:
+    if created or raw:
+        return
+    for post in Post.objects.filter(tags=instance):
+        index_post(post)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import converters, views
+from . import converters, feeds, views
 
 register_converter(converters.FourDigitYearConverter, "yyyy")
 register_converter(converters.TwoDigitConverter, "mmdd")
@@ -24,5 +24,11 @@ urlpatterns = [
     ),
     path("tags/", views.TagListView.as_view(), name="tag-list"),
     path("tags/<tagslug:slug>/", views.TagDetailView.as_view(), name="tag-detail"),
+    path("tags/<tagslug:slug>/feed/", feeds.TagFeed(), name="tag-feed"),
+    path("feeds/atom/", feeds.PostAtomFeed(), name="feed-atom"),
+    path("feeds/rss/", feeds.PostFeed(), name="feed-rss"),
+    path("feeds/comments/", feeds.CommentFeed(), name="feed-comments"),
     path("discussions/", views.DiscussionListView.as_view(), name="discussions"),
+    path("references/", views.ReferenceListView.as_view(), name="references"),
+    path("search/", views.SearchView.as_view(), name="search"),
 ]

@@ -5,6 +5,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.views.generic import ListView
 from django.views.generic.dates import (
     DateDetailView,
@@ -16,6 +17,8 @@ from taggit.models import Tag
 
 from .discussion import load_discussion
 from .models import Post
+from .search import QueryTooLong, Results, parse_query
+from .sources import Work, attach_citing_posts, attach_other_citations, published_works
 from .tagging import tag_counts
 
 
@@ -94,8 +97,11 @@ class PostDetailView(PostDateMixin, DateDetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         post = self.object
+        references = post.references_with_backlinks()
+        attach_other_citations(post, references)
         return super().get_context_data(
-            references=post.references_with_backlinks(),
+            references=references,
+            related_posts=post.related_posts(),
             previous_post=post.get_previous_post(),
             next_post=post.get_next_post(),
             discussion=load_discussion(post, self.request.user),
@@ -146,3 +152,52 @@ class DiscussionListView(ListView):
             .filter(Q(comment_count__gt=0) | ~Q(call_for_answers=""))
             .order_by(F("last_comment_at").desc(nulls_last=True), "-published_at", "-pk")
         )
+
+
+class SearchView(ListView):
+    """Full-text search (blog/search.py): the matching published posts, best first, each
+    with its matched words highlighted. No query: the form alone."""
+
+    template_name = "blog/search.html"
+    context_object_name = "results"
+    paginate_by = settings.BLOG_SEARCH_RESULTS_PER_PAGE
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.text = request.GET.get("q", "")
+        try:
+            self.query = parse_query(self.text)
+        except QueryTooLong as error:
+            self.query, self.object_list = None, []
+            context = self.get_context_data(error=str(error))
+            return self.render_to_response(context, status=400)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> Results:
+        return Results(self.query)
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(
+            text=self.text,
+            query=self.query,
+            # Kept in the pages' links, so page 2 is page 2 of the same search.
+            page_query=urlencode({"q": self.text}) + "&",
+            **kwargs,
+        )
+
+
+class ReferenceListView(ListView):
+    """Every work the published posts cite, each once, A to Z, with the posts citing
+    it: two queries, whatever the number of works."""
+
+    template_name = "blog/reference_list.html"
+    context_object_name = "works"
+    paginate_by = 50
+
+    def get_queryset(self) -> list[Work]:
+        return published_works()
+
+    def paginate_queryset(self, queryset: list[Work], page_size: int) -> tuple:
+        # The citing posts are fetched for the page shown only.
+        paginator, page, works, is_paginated = super().paginate_queryset(queryset, page_size)
+        attach_citing_posts(works)
+        return paginator, page, works, is_paginated

@@ -1,12 +1,18 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+
+from blog.robots import robots_txt
+from blog.sitemaps import sitemaps
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("blog.editor")),
     path("comments/", include("blog.comment_urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
     path("", include("blog.urls")),
 ]
 

@@ -36,7 +36,9 @@ EXPECTED = {
     "year": 6,  # months, posts of the year, previous and next year
     "month": 9,  # exists, days, count, posts, tags, previous and next month
     "day": 10,  # exists, count, posts, tags, previous/next day and month
-    "post": 8,  # post, its tags, its references, previous, next, its comments
+    # post, its tags, its references, where else they are cited (one recursive query),
+    # related reading, previous, next, its comments
+    "post": 10,
     "tags": 3,
     "tag": 7,  # tag, exists, count, posts, tags
     "404": 4,  # the failed look-up, then the slug alone (for a moved date)
@@ -109,6 +111,9 @@ class QueryCountMixin:
         add_comments(Post.objects.get(slug="post-0"), cls.n_comments)
 
     def test_each_page_runs_a_fixed_number_of_queries(self):
+        # Canonical addresses read the Site, which Django caches for the process: the
+        # steady state a reader meets, whichever test ran first.
+        Site.objects.get_current()
         counts = {}
         for name, url in PAGES.items():
             with CaptureQueriesContext(connection) as queries:

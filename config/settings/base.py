@@ -107,6 +107,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Blog
 BLOG_POSTS_PER_PAGE = 10
+BLOG_SEARCH_RESULTS_PER_PAGE = 10
 
 # Tags: typed comma-separated in the admin, so that "mandatory reporting" is one tag.
 TAGGIT_CASE_INSENSITIVE = True

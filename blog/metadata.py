@@ -1,0 +1,97 @@
+"""What machines read about a page: canonical address, dates, and the schema.org
+structured data (JSON-LD) that search engines show a post by.
+
+Every address here is absolute and built from settings (blog.sites.absolute_url), never
+from the request's host, so a page fetched through a proxy or an alias still names its
+one canonical address.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.paginator import Page
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import to_locale
+
+from .models import Post
+from .sites import absolute_url
+
+
+def last_modified(post: Post) -> datetime.datetime:
+    """When the post last changed for readers: a post scheduled, then edited before it
+    went out, was new to them when it appeared, not when it was last saved."""
+    return max(post.published_at, post.updated_at)
+
+
+def iso_datetime(moment: datetime.datetime) -> str:
+    """ISO 8601 on the site's calendar (the offset says which), as OG and schema.org
+    expect."""
+    return timezone.localtime(moment).isoformat()
+
+
+def language_tag() -> str:
+    """The site's language as a BCP 47 tag ("en-GB"), from LANGUAGE_CODE ("en-gb")."""
+    return to_locale(settings.LANGUAGE_CODE).replace("_", "-")
+
+
+def og_locale() -> str:
+    """The site's language as Open Graph writes it ("en_GB")."""
+    return to_locale(settings.LANGUAGE_CODE)
+
+
+def canonical_url(request: HttpRequest, page_obj: Page | None = None) -> str:
+    """The page's one address: its path without any query, except the page number of a
+    list past its first page (each page of a list is a page of its own)."""
+    query = f"?page={page_obj.number}" if page_obj is not None and page_obj.number > 1 else ""
+    return absolute_url(request.path + query)
+
+
+def _publisher() -> dict:
+    return {
+        "@type": "Organization",
+        "name": settings.SITE_NAME,
+        "url": absolute_url(reverse("blog:post-index")),
+    }
+
+
+def blog_posting(post: Post) -> dict:
+    """schema.org BlogPosting for a post's page. ``post.comment_count`` is annotated by
+    the post page's query (PostQuerySet.with_comment_counts); the tags are prefetched."""
+    url = absolute_url(post.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.display_title,
+        "description": post.excerpt,
+        "datePublished": iso_datetime(post.published_at),
+        "dateModified": iso_datetime(last_modified(post)),
+        "author": {"@type": "Person", "name": post.author_name},
+        "publisher": _publisher(),
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "url": url,
+        "isPartOf": {"@type": "Blog", "name": settings.SITE_NAME, "url": _publisher()["url"]},
+        "keywords": [tag.name for tag in post.tags.all()],
+        "wordCount": post.word_count,
+        "inLanguage": language_tag(),
+    }
+    comment_count = getattr(post, "comment_count", None)
+    if comment_count is not None:
+        data["commentCount"] = comment_count
+    return data
+
+
+def website() -> dict:
+    """schema.org WebSite for the home page: the blog's name, what it is about, where."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": settings.SITE_NAME,
+        "description": settings.SITE_TAGLINE,
+        "url": absolute_url(reverse("blog:post-index")),
+        "inLanguage": language_tag(),
+        "publisher": _publisher(),
+    }
