@@ -1,8 +1,11 @@
 """The pieces the later issues build on: the Site, and the discussion framework."""
 
+import io
+
 import django_comments
 from django.conf import settings
 from django.contrib.sites.models import Site
+from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 from django_comments_xtd.models import XtdComment
@@ -54,3 +57,12 @@ class StaffToolsTests(TestCase):
         self.client.force_login(make_staff())
         link = soup(self.client.get(post.get_absolute_url())).select_one(".staff-tools a")
         self.assertEqual(link["href"], reverse("admin:blog_post_change", args=[post.pk]))
+
+
+class MigrationTests(TestCase):
+    def test_the_models_and_the_migrations_agree(self):
+        # A model change without its migration would pass on the test database
+        # (built from the migrations) and fail on the next deploy.
+        out = io.StringIO()
+        call_command("makemigrations", "--check", "--dry-run", stdout=out)
+        self.assertIn("No changes detected", out.getvalue())
