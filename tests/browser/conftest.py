@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -53,3 +54,28 @@ def screenshot(page, name: str) -> None:
     """Keep what the reader saw, per width, in test-artifacts/screenshots/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}-{page.width_name}.png", full_page=True)
+
+
+@pytest.fixture
+def april_2014(live_server) -> str:
+    """The live server's address, with the seven April 2014 entries loaded."""
+    call_command("loaddata", "april_2014", verbosity=0)
+    return live_server.url
+
+
+# The whole box inside the window, as the reader sees it after any scrolling.
+_IN_VIEWPORT = """el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+        && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+}"""
+
+
+def in_viewport(locator) -> bool:
+    """Whether the element is wholly within the window now (getBoundingClientRect)."""
+    return locator.evaluate(_IN_VIEWPORT)
+
+
+def wait_until_in_viewport(locator) -> None:
+    """Wait, up to the page's default timeout, for the element to be scrolled into view."""
+    locator.page.wait_for_function(_IN_VIEWPORT, arg=locator.element_handle())

@@ -22,8 +22,16 @@ PAGES = [
     "/tags/",
     "/tags/workforce/",
     "/discussions/",
+    "/references/",
+    "/search/",
+    "/search/?q=inspections",
+    "/search/?q=xylophone",
+    "/search/?q=%5E%2A",  # punctuation only: nothing to look for
+    "/search/?q=" + "a" * 201,  # too long: refused
     "/no-such-page/",
 ]
+# Pages that are meant to say no: they must be as accessible as the rest.
+STATUS = {"/search/?q=" + "a" * 201: 400, "/no-such-page/": 404}
 
 
 def serious_violations(axe, page) -> list[str]:
@@ -41,7 +49,8 @@ def test_no_serious_or_critical_violations(live_server, page):
     axe = axe_module.Axe()
     found = {}
     for path in PAGES:
-        page.goto(live_server.url + path)
+        response = page.goto(live_server.url + path)
+        assert response.status == STATUS.get(path, 200), path
         serious = serious_violations(axe, page)
         if serious:
             found[path] = serious

@@ -1,0 +1,86 @@
+"""A member of staff writes a post, in Chromium, at 1280 and 390 px: signs in through
+the admin's own form, writes Markdown with a numbered marker, watches the live preview,
+adds the reference, publishes, and finds the post at the top of the home page."""
+
+import re
+
+import pytest
+
+from blog.models import Post
+from tests.factories import make_staff
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+expect = pytest.importorskip("playwright.sync_api").expect
+
+PASSWORD = "a-long-test-password"
+TITLE = "Supervision that supports"
+BODY = (
+    "Good supervision is **bold** enough to ask what went wrong [1].\n\n"
+    "It is time set aside, not snatched between visits."
+)
+CITATION = "Munro, E. (2011) The Munro Review of Child Protection: Final Report."
+
+
+def sign_in(page, site: str, username: str) -> None:
+    page.goto(site + "/admin/")
+    page.wait_for_url(re.compile(r"/admin/login/"))
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site + "/admin/")
+
+
+def test_staff_write_preview_and_publish_a_post(april_2014, page):
+    staff = make_staff("editor", first_name="Eve", last_name="Editor", password=PASSWORD)
+    sign_in(page, april_2014, staff.username)
+
+    # Blog › Posts › Add post, by the admin's own links.
+    page.locator(".app-blog").get_by_role("link", name="Posts", exact=True).click()
+    page.wait_for_url(april_2014 + "/admin/blog/post/")
+    page.get_by_role("link", name="Add post").click()
+    page.wait_for_url(april_2014 + "/admin/blog/post/add/")
+
+    page.locator("#id_title").fill(TITLE)
+    editor = page.locator(".markdownx textarea#id_body.markdownx-editor")
+    # Typed key by key, as a writer would: markdownx previews on input.
+    editor.press_sequentially(BODY)
+    preview = page.locator(".markdownx .markdownx-preview")
+    # markdownx posts the body to the site's own (sanitising) preview endpoint.
+    expect(preview.locator("strong")).to_have_text("bold")
+    assert "<strong>bold</strong>" in preview.inner_html()
+    expect(preview).to_contain_text("It is time set aside")
+
+    page.locator("#id_references-0-number").fill("1")
+    page.locator("#id_references-0-citation").fill(CITATION)
+    page.locator("#id_tags").fill("workforce")
+    page.locator("#id_status").select_option("published")
+    # "Published at" is left as the form offers it: now.
+    assert page.locator("#id_published_at_0").input_value()
+    editor.scroll_into_view_if_needed()
+    screenshot(page, "editor-preview")
+
+    page.locator("input[name=_save]").click()
+    page.wait_for_url(april_2014 + "/admin/blog/post/")
+    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")
+    post = Post.objects.get(title=TITLE)
+    assert post.author == staff
+    assert post.is_public
+
+    # The admin's "View site" link: the new post is the newest, at the top.
+    page.get_by_role("link", name="View site").click()
+    page.wait_for_url(april_2014 + "/")
+    first = page.locator(".post-summary").first
+    expect(first.locator(".post-summary__title a")).to_have_text(TITLE)
+    expect(first.locator(".post-tags a[rel=tag]")).to_have_text(["workforce"])
+    screenshot(page, "editor-home")
+
+    first.locator(".post-summary__title a").click()
+    page.wait_for_url(april_2014 + post.get_absolute_url())
+    expect(page.locator("h1")).to_have_text(TITLE)
+    expect(page.locator(".post__body strong")).to_have_text("bold")
+    expect(page.locator(".post__body #cite-1")).to_have_attribute("href", "#ref-1")
+    expect(page.locator("#references li#ref-1")).to_contain_text(CITATION)
+    expect(page.locator(".post-meta__author")).to_have_text("by Eve Editor")
+    screenshot(page, "editor-published-post")
