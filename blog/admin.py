@@ -53,6 +53,10 @@ class PostAdmin(MarkdownxModelAdmin):
     date_hierarchy = "published_at"
     list_select_related = ["author"]
     actions = ["publish", "unpublish"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     fieldsets = [
         (None, {"fields": ["title", "body", "tags"]}),
         ("Publication", {"fields": ["status", "published_at", "author", "slug"]}),
