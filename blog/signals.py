@@ -12,9 +12,9 @@ from .search import index_post
 from .sources import fill_keys
 
 
-def _post_is_going(origin) -> bool:
-    """Whether a delete cascading here started from a post (nothing left to update)."""
-    return isinstance(origin, Post) or (isinstance(origin, QuerySet) and origin.model is Post)
+def _cascading_from(origin, model: type) -> bool:
+    """Whether the delete that reached here started from a ``model`` row or queryset."""
+    return isinstance(origin, model) or (isinstance(origin, QuerySet) and origin.model is model)
 
 
 @receiver(post_save, sender=Post)
@@ -35,7 +35,8 @@ def fill_reference_keys(sender, instance: Reference, **kwargs) -> None:
 @receiver(post_save, sender=Reference)
 @receiver(post_delete, sender=Reference)
 def rerender_citing_post(sender, instance: Reference, origin=None, **kwargs) -> None:
-    if _post_is_going(origin):
+    # When the post itself is being deleted its references go with it: nothing to render.
+    if _cascading_from(origin, Post):
         return
     post = Post.objects.filter(pk=instance.post_id).first()
     if post is not None:
@@ -60,7 +61,7 @@ def index_loaded_tagging(sender, instance: TaggedPost, raw: bool, **kwargs) -> N
 @receiver(post_delete, sender=TaggedPost)
 def index_post_losing_a_deleted_tag(sender, instance: TaggedPost, origin=None, **kwargs) -> None:
     # Deleting a tag deletes its taggings without m2m_changed; the posts lose the tag.
-    if isinstance(origin, Tag) or (isinstance(origin, QuerySet) and origin.model is Tag):
+    if _cascading_from(origin, Tag):
         post = Post.objects.filter(pk=instance.content_object_id).first()
         if post is not None:
             index_post(post)
