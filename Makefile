@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres lint install browser lock superuser rebuild-search clean
+.PHONY: run serve bench test test-postgres lint install browser wrk lock superuser rebuild-search \
+	clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,29 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_april_2014
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## The site as in production, at http://127.0.0.1:$(PORT)/: gunicorn, DEBUG off, static
+## files compressed and cached by WhiteNoise, the same database as `make run`, e-mail
+## printed here. The first run writes .env with a secret key that later runs keep.
+serve: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m config.serve
+
+## Requests/s and latency of the main pages, production server, two sizes of data.
+## `make bench BENCH_ARGS=--quick` for a short try; results in bench/results.json.
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## Debian's wrk, the load generator of `make bench`.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk for the benchmark..."; \
+	    timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      timeout 900 apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "make bench needs wrk (Debian/Ubuntu: apt-get install wrk)." >&2; exit 1; \
+	  fi; \
+	fi
 
 ## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium).
 test: $(STAMP) browser

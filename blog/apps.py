@@ -13,9 +13,12 @@ class BlogConfig(AppConfig):
         from . import signals  # noqa: F401 (connects the receivers)
         from .models import Comment, Post
         from .moderation import PostModerator, notify_when_published, remember_visibility
+        from .pagecache import invalidate
         from .sites import sync_site
 
         post_migrate.connect(sync_site, sender=self)
+        # A deploy may change templates: pages cached before it are not reused.
+        post_migrate.connect(lambda **kwargs: invalidate(), sender=self, weak=False)
         moderator.register(Post, PostModerator)
         pre_save.connect(remember_visibility, sender=Comment)
         post_save.connect(notify_when_published, sender=Comment)

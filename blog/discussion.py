@@ -1,26 +1,123 @@
-"""A post's discussion as the post page shows it: its published comments fetched in
-one query and threaded in Python, whatever their number."""
+"""A post's discussion as the post page shows it, a page at a time: its threads (a
+top-level comment with all its replies), oldest first, settings.BLOG_COMMENTS_PER_PAGE
+of them to a page. A page's comments are fetched in one query and threaded in Python,
+whatever the number of comments on the post or on the page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from django.conf import settings
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import CharField, Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.http import Http404
 from django_comments_xtd.conf import settings as xtd_settings
 
 from .forms import CommentForm
 from .models import Comment, Post
 
 
+class CommentPageNotFound(Http404):
+    """A page of the discussion the post does not have (?page=0, past the last, "abc")."""
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: the gap in a long run of pages
+    url: str = ""
+    current: bool = False
+
+
 @dataclass
 class Discussion:
-    threads: list[Comment]  # top-level comments, each with ``replies`` (recursively)
-    count: int
-    answers: list[Comment]  # highlighted answers to the post's call for answers
+    post: Post
+    comments: QuerySet[Comment]  # this page's, fetched only when shown (see .threads)
+    count: int  # the post's published comments, on every page
     form: CommentForm | None  # None when comments are closed
+    page: Page  # of the post's thread ids
+    post_url: str
     open: bool = field(init=False)
+    page_query: str = field(init=False)  # what links to this page add to the post's URL
+    page_links: list[PageLink] = field(init=False)
+    previous_url: str = field(init=False)
+    next_url: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.open = self.form is not None
+        self.page_query = page_query(self.page.number)
+        self.page_links = [
+            PageLink(None)
+            if number == Paginator.ELLIPSIS
+            else PageLink(number, self.page_url(number), number == self.page.number)
+            for number in self.page.paginator.get_elided_page_range(
+                self.page.number, on_each_side=2, on_ends=1
+            )
+        ]
+        self.previous_url = (
+            self.page_url(self.page.previous_page_number()) if self.page.has_previous() else ""
+        )
+        self.next_url = self.page_url(self.page.next_page_number()) if self.page.has_next() else ""
+
+    @cached_property
+    def threads(self) -> list[Comment]:
+        """This page's top-level comments, each with ``replies``. Read only when the
+        rendered list is not in the cache (blog_tags.comment_list)."""
+        return thread(list(self.comments), xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
+
+    @cached_property
+    def answers(self) -> list[Comment]:
+        """Highlighted answers (on any page), each with ``link``."""
+        return highlighted_answers(self.post, self.page, self.comments)
+
+    @property
+    def page_address(self) -> str:
+        """This page's address, for links to its comments."""
+        return self.post_url + self.page_query
+
+    def page_url(self, number: int) -> str:
+        return f"{self.post_url}{page_query(number)}#comments"
+
+
+def page_query(number: int) -> str:
+    """What a link to page ``number`` of a discussion adds to the post's address: the
+    first page is the post's address itself (as Comment.get_absolute_url)."""
+    return f"?page={number}" if number > 1 else ""
+
+
+def with_thread_counts(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """Each post with ``comment_thread_count``, the number of threads readers see (what
+    the discussion is paged by), counted in the same query."""
+    threads = (
+        Comment.objects.published()
+        .for_posts()
+        .filter(object_pk=Cast(OuterRef("pk"), CharField()))
+        .order_by()
+        .values("object_pk")
+        .annotate(n=Count("thread_id", distinct=True))
+        .values("n")
+    )
+    return posts.annotate(comment_thread_count=Coalesce(Subquery(threads), 0))
+
+
+def thread_pages(post: Post) -> Paginator:
+    """The post's discussion in pages of thread ids. A thread is in it while any of its
+    comments is published: a reply whose top-level comment was removed keeps its
+    thread's place."""
+    thread_ids = (
+        Comment.objects.published()
+        .for_post(post)
+        .order_by("thread_id")
+        .values_list("thread_id", flat=True)
+        .distinct()
+    )
+    paginator = Paginator(thread_ids, settings.BLOG_COMMENTS_PER_PAGE)
+    count = getattr(post, "comment_thread_count", None)
+    if count is not None:
+        # Counted by the post's own query (with_thread_counts): no query of its own.
+        paginator.count = count
+    return paginator
 
 
 def thread(comments: list[Comment], max_level: int) -> list[Comment]:
@@ -38,11 +135,51 @@ def thread(comments: list[Comment], max_level: int) -> list[Comment]:
     return roots
 
 
-def load_discussion(post: Post, user) -> Discussion:
-    comments = list(Comment.objects.published().for_post(post).select_related(None))
+def highlighted_answers(
+    post: Post, page: Page, comments: QuerySet[Comment] | list[Comment]
+) -> list[Comment]:
+    """The post's highlighted answers, each with ``link`` to its place on whichever
+    page shows it: one query when the discussion has several pages, none otherwise."""
+    if not post.call_for_answers:
+        return []
+    if page.has_other_pages():
+        answers = list(
+            Comment.objects.published()
+            .for_post(post)
+            .filter(is_highlighted=True)
+            .with_thread_ranks()
+            .select_related(None)
+        )
+    else:
+        answers = [comment for comment in comments if comment.is_highlighted]
+    for answer in answers:
+        number = answer.comment_page if page.has_other_pages() else page.number
+        where = "" if number == page.number else post.get_absolute_url() + page_query(number)
+        answer.link = f"{where}#c{answer.pk}"
+    return answers
+
+
+def load_discussion(post: Post, user, page_number: str | int | None = None) -> Discussion:
+    """Page ``page_number`` (the first when empty) of the post's discussion; raises
+    CommentPageNotFound for a page it does not have."""
+    try:
+        page = thread_pages(post).page(page_number or 1)
+    except InvalidPage as error:
+        raise CommentPageNotFound(str(error)) from None
+    comments = (
+        Comment.objects.published()
+        .for_post(post)
+        .filter(thread_id__in=page.object_list)  # a subquery: the page's thread ids
+        .select_related(None)
+    )
+    count = getattr(post, "comment_count", None)  # PostQuerySet.with_comment_counts
+    if count is None:
+        count = Comment.objects.published().for_post(post).count()
     return Discussion(
-        threads=thread(comments, xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL),
-        count=len(comments),
-        answers=[c for c in comments if c.is_highlighted] if post.call_for_answers else [],
+        post=post,
+        comments=comments,
+        count=count,
         form=CommentForm(post, user=user) if post.comments_open else None,
+        page=page,
+        post_url=post.get_absolute_url(),
     )

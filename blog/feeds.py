@@ -16,7 +16,7 @@ import datetime
 from django.conf import settings
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.contrib.syndication.views import Feed
-from django.db.models import CharField, QuerySet
+from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,7 +26,7 @@ from taggit.models import Tag
 
 from .markup import absolutize, render_comment_text
 from .metadata import last_modified
-from .models import Comment, Post, TaggedPost
+from .models import Comment, Post
 from .sites import absolute_url
 
 POSTS_PER_FEED = 20
@@ -135,8 +135,10 @@ class TagFeed(PostAtomFeed):
     page readers can reach, so it has no feed either."""
 
     def get_object(self, request, slug: str) -> Tag:
-        tagged = TaggedPost.objects.filter(content_object__in=Post.objects.published())
-        return Tag.objects.get(slug=slug, pk__in=tagged.values("tag"))
+        # An EXISTS stops at the tag's newest visible post, where listing the tags of
+        # every visible post read them all.
+        tagged = Post.objects.published().filter(tags=OuterRef("pk"))
+        return Tag.objects.get(Exists(tagged), slug=slug)
 
     def title(self, tag: Tag) -> str:
         return f"{settings.SITE_NAME}: posts tagged “{tag.name}”"
@@ -183,6 +185,7 @@ class CommentFeed(Feed):
             .for_posts()
             .filter(object_pk__in=visible_posts)
             .order_by("-submit_date", "-pk")
+            .with_thread_ranks()  # each link goes to the page of the discussion showing it
             .prefetch_related(GenericPrefetch("content_object", [Post.objects.all()]))
         )[:COMMENTS_PER_FEED]
 

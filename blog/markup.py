@@ -8,6 +8,7 @@ or ``data:`` links, event handlers - reaches a reader's browser.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import xml.etree.ElementTree as etree
@@ -130,6 +131,9 @@ _comment_cleaner = nh3.Cleaner(
 COMMENT_URL_DISPLAY = 60
 
 
+# A pure function of the text, and the costliest part of showing a long discussion:
+# remembered per process, so a thread is rendered once however often it is shown.
+@functools.lru_cache(maxsize=4096)
 def render_comment_text(text: str) -> str:
     """Return safe HTML for a reader's plain-text comment: everything escaped, blank
     lines make paragraphs, single newlines line breaks, and web addresses links that

@@ -5,12 +5,13 @@ import datetime
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
+from django_comments.models import Comment as DjangoComment
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
@@ -24,9 +25,25 @@ SLUG_MAX_LENGTH = 120
 MAX_REFERENCE_NUMBER = 999
 WORDS_PER_MINUTE = 200
 RELATED_POSTS = 3
+# The discussions page: the latest comment first, posts still waiting for one after.
+DISCUSSED_ORDER = (F("last_comment_at").desc(nulls_last=True), "-published_at", "-pk")
 
 
-class PostQuerySet(models.QuerySet):
+class PageSourceQuerySet(models.QuerySet):
+    """Rows readers' pages show. Bulk updates send no signals, so this one starts a new
+    page-cache version itself (blog.pagecache), in the same transaction."""
+
+    def update(self, **kwargs) -> int:
+        from .pagecache import invalidate  # blog.pagecache reads these models
+
+        with transaction.atomic(using=self.db):
+            count = super().update(**kwargs)
+            if count:
+                invalidate()
+        return count
+
+
+class PostQuerySet(PageSourceQuerySet):
     def published(self) -> PostQuerySet:
         """What readers may see: published, and due. Evaluated per request, so a
         scheduled post appears on time without a restart."""
@@ -52,11 +69,25 @@ class PostQuerySet(models.QuerySet):
     def with_discussion(self) -> PostQuerySet:
         """Each post with its comment count and its latest published comment's date,
         author and text (for the discussions page), in the same query."""
-        latest = _outer_posts_comments().order_by("-submit_date", "-pk")
+        latest = _outer_posts_latest_comments()
         return self.with_comment_counts().annotate(
             last_comment_at=Subquery(latest.values("submit_date")[:1]),
             last_comment_by=Subquery(latest.values("user_name")[:1]),
             last_comment_text=Subquery(latest.values("comment")[:1]),
+        )
+
+    def discussed(self) -> PostQuerySet:
+        """Posts readers have commented on, the most recently commented first, then the
+        posts that call for answers and have none yet, the newest first; each with
+        ``last_comment_at``. For every post this reads whether it has a comment and the
+        latest one's date, a step into an index each (the latest: migration 0008), where
+        counting each post's comments would read them all. The rest of the summary:
+        with_discussion(), for the posts shown."""
+        latest = _outer_posts_latest_comments()
+        return (
+            self.annotate(last_comment_at=Subquery(latest.values("submit_date")[:1]))
+            .filter(Exists(latest) | ~Q(call_for_answers=""))
+            .order_by(*DISCUSSED_ORDER)
         )
 
     def visible_to(self, user) -> PostQuerySet:
@@ -257,6 +288,9 @@ class Post(models.Model):
         op, sign = ("lt", "-") if older else ("gt", "")
         return (
             Post.objects.published()
+            # Implied by the condition below, but an OR is no range for an index: without
+            # it, the search walks from the newest (or oldest) post to this one.
+            .filter(**{f"published_at__{op}e": self.published_at})
             .filter(
                 Q(**{f"published_at__{op}": self.published_at})
                 | Q(published_at=self.published_at, **{f"pk__{op}": self.pk})
@@ -343,6 +377,13 @@ class SearchDocument(models.Model):
         return f"Search text of post {self.post_id}"
 
 
+# What readers see of comments (CommentQuerySet.published), and comments on posts (by
+# the content type's natural key: a join, never a separate look-up); as conditions, as
+# they also apply to django-comments' own table (_outer_posts_latest_comments).
+PUBLISHED_COMMENTS = Q(is_public=True, is_removed=False)
+ON_POSTS = Q(content_type__app_label="blog", content_type__model="post")
+
+
 def _outer_posts_comments() -> CommentQuerySet:
     """The published comments on the post of the enclosing query."""
     return (
@@ -352,6 +393,18 @@ def _outer_posts_comments() -> CommentQuerySet:
     )
 
 
+def _outer_posts_latest_comments() -> models.QuerySet:
+    """The published comments on the post of the enclosing query, the latest first:
+    from django-comments' own table alone, so that the latest is one step into its
+    index (migration 0008). Through the Comment model, each comment would also be
+    looked up in the two tables of its subclasses: for the discussions page, which
+    asks this of every post, several times the work (and on PostgreSQL, a plan costly
+    enough to be compiled)."""
+    return DjangoComment.objects.filter(
+        PUBLISHED_COMMENTS, ON_POSTS, object_pk=Cast(OuterRef("pk"), models.CharField())
+    ).order_by("-submit_date", "-pk")
+
+
 def _comment_count() -> models.QuerySet:
     """The number of published comments on the post of the enclosing query."""
     return (
@@ -359,17 +412,34 @@ def _comment_count() -> models.QuerySet:
     )
 
 
-class CommentQuerySet(models.QuerySet):
+class CommentQuerySet(PageSourceQuerySet):
     def published(self) -> CommentQuerySet:
         """What readers see: approved (or never held) and not removed."""
-        return self.filter(is_public=True, is_removed=False)
+        return self.filter(PUBLISHED_COMMENTS)
 
     def for_posts(self) -> CommentQuerySet:
-        # By the content type's natural key: a join, never a separate look-up.
-        return self.filter(content_type__app_label="blog", content_type__model="post")
+        return self.filter(ON_POSTS)
 
     def for_post(self, post: Post) -> CommentQuerySet:
         return self.for_posts().filter(object_pk=str(post.pk))
+
+    def with_thread_ranks(self) -> CommentQuerySet:
+        """Each comment with ``thread_rank``: how many threads readers see on its post
+        come before its own (the post page shows threads oldest first), so which page
+        of the discussion shows it (Comment.comment_page), in the same query."""
+        earlier = (
+            Comment.objects.published()
+            .filter(
+                content_type=OuterRef("content_type"),
+                object_pk=OuterRef("object_pk"),
+                thread_id__lt=OuterRef("thread_id"),
+            )
+            .order_by()
+            .values("object_pk")
+            .annotate(n=Count("thread_id", distinct=True))
+            .values("n")
+        )
+        return self.annotate(thread_rank=Coalesce(Subquery(earlier), 0))
 
 
 class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
@@ -400,11 +470,50 @@ class Comment(XtdComment):
         ordering = ["thread_id", "order"]
         verbose_name = "comment"
 
-    def get_absolute_url(self) -> str:
-        # Straight to the post (django-comments' default goes through a redirect view
-        # that builds the address from the Site's domain).
-        return f"{self.content_object.get_absolute_url()}#c{self.pk}"
+    def get_absolute_url(self, anchor_pattern: str = "#c%(id)s") -> str:
+        # Straight to the post's page that shows the comment (django-comments' default
+        # goes through a redirect view that builds the address from the Site's domain).
+        # ``anchor_pattern`` as django-comments' get_comment_permalink passes it.
+        page = self.comment_page
+        query = f"?page={page}" if page > 1 else ""
+        return f"{self.content_object.get_absolute_url()}{query}{anchor_pattern % {'id': self.pk}}"
+
+    @property
+    def comment_page(self) -> int:
+        """The page of the post's discussion that shows this comment: from
+        ``thread_rank`` when the query annotated it (CommentQuerySet.with_thread_ranks,
+        for lists), else one query."""
+        rank = getattr(self, "thread_rank", None)
+        if rank is None:
+            # The annotation's query even for one comment: with the thread id a literal,
+            # SQLite may prefer a range scan of every comment's thread id to the index
+            # of the post's comments.
+            ranks = Comment.objects.filter(pk=self.pk).with_thread_ranks()
+            rank = ranks.values_list("thread_rank", flat=True).first() or 0
+        return rank // settings.BLOG_COMMENTS_PER_PAGE + 1
 
     @property
     def is_visible(self) -> bool:
         return self.is_public and not self.is_removed
+
+    @property
+    def anchor(self) -> str:
+        """The comment's id in its post's page."""
+        return f"c{self.pk}"
+
+
+class ContentVersion(models.Model):
+    """One row: a random token that changes, in the same transaction, with anything a
+    reader's page shows (blog.pagecache). Cached pages are stored under it, so a change
+    makes every one of them unreachable at once, in every process, without a purge. A
+    token rather than a counter: a database restored or rolled back to an earlier state
+    can then never meet pages cached from a later one."""
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+    # When the published pages next change with no write to announce it (a scheduled
+    # post's publication), in seconds since the epoch: read on every request.
+    next_change_at = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Content version {self.token}"

@@ -1,13 +1,21 @@
 """Keep what is derived from a post in step with it, however it changes (admin, inline,
-shell, fixture): its stored HTML, which depends on its references, and its search
-document, which holds its title, tags, body and references."""
+shell, fixture): its stored HTML, which depends on its references; its search
+document, which holds its title, tags, body and references; and the cached pages that
+show it."""
 
+import weakref
+
+from django.contrib.auth import get_user_model
+from django.contrib.sites.models import Site
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django_comments.models import Comment as BaseComment
+from django_comments_xtd.models import XtdComment
 from taggit.models import Tag
 
-from .models import Post, Reference, TaggedPost
+from .models import Comment, Post, Reference, TaggedPost
+from .pagecache import invalidate
 from .search import index_post
 from .sources import fill_keys
 
@@ -73,3 +81,39 @@ def index_posts_of_a_renamed_tag(sender, instance: Tag, created: bool, raw: bool
         return
     for post in Post.objects.filter(tags=instance):
         index_post(post)
+
+
+# Every model a reader's page shows from: any change makes all cached pages unreachable
+# (blog.pagecache), in the transaction of the change itself. Deliberately broad: a
+# missed dependency would be a stale page, an extra one only a cache miss.
+PAGE_SOURCES = [
+    Post, Reference, TaggedPost, Tag, Comment, XtdComment, BaseComment, get_user_model(), Site,
+]  # fmt: skip
+
+
+# The deletes that have already changed the token, by identity: one delete (a post
+# with its comments, a queryset from the admin) is one transaction, and changes the
+# token once rather than once a row.
+_invalidating_deletes: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def invalidate_pages(sender, update_fields=None, origin=None, **kwargs) -> None:
+    # Signing in stamps the user's last_login, which no page shows.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    if origin is not None:
+        if _invalidating_deletes.get(id(origin)) is origin:
+            return
+        _invalidating_deletes[id(origin)] = origin
+    invalidate()
+
+
+for model in PAGE_SOURCES:
+    post_save.connect(invalidate_pages, sender=model, dispatch_uid=f"pages-{model.__name__}")
+    post_delete.connect(invalidate_pages, sender=model, dispatch_uid=f"pages-{model.__name__}")
+
+
+@receiver(m2m_changed, sender=TaggedPost)
+def invalidate_pages_of_a_retagged_post(sender, action: str, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        invalidate()

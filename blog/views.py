@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
@@ -15,8 +15,9 @@ from django.views.generic.dates import (
 )
 from taggit.models import Tag
 
-from .discussion import load_discussion
-from .models import Post
+from .discussion import CommentPageNotFound, load_discussion, with_thread_counts
+from .models import DISCUSSED_ORDER, Post
+from .pagecache import cached_fragment
 from .search import QueryTooLong, Results, parse_query
 from .sources import Work, attach_citing_posts, attach_other_citations, published_works
 from .tagging import tag_counts
@@ -27,6 +28,8 @@ class PostDateMixin:
 
     date_field = "published_at"
     month_format = "%m"
+    # Named, so that the date views need not build a queryset to learn the model.
+    model = Post
 
 
 class PostListMixin(PostDateMixin):
@@ -77,7 +80,7 @@ class PostDetailView(PostDateMixin, DateDetailView):
     template_name = "blog/post_detail.html"
 
     def get_queryset(self) -> QuerySet[Post]:
-        return (
+        return with_thread_counts(
             Post.objects.visible_to(self.request.user)
             .select_related("author")
             .with_comment_counts()
@@ -87,13 +90,18 @@ class PostDetailView(PostDateMixin, DateDetailView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return super().get(request, *args, **kwargs)
+        except CommentPageNotFound:
+            raise
         except Http404:
             # The slug is unique: an old link whose date no longer matches (the post's
-            # date was corrected) is sent on to the post's address.
+            # date was corrected) is sent on to the post's address, on the same page
+            # of its discussion.
             post = self.get_queryset().filter(slug=kwargs["slug"]).first()
             if post is None:
                 raise
-            return redirect(post, permanent=True)
+            page = request.GET.get("page")
+            query = f"?{urlencode({'page': page})}" if page else ""
+            return redirect(post.get_absolute_url() + query, permanent=True)
 
     def get_context_data(self, **kwargs) -> dict:
         post = self.object
@@ -101,10 +109,12 @@ class PostDetailView(PostDateMixin, DateDetailView):
         attach_other_citations(post, references)
         return super().get_context_data(
             references=references,
-            related_posts=post.related_posts(),
+            # Counting shared tags reads every post with one of them: once per change.
+            related_posts=cached_fragment(self.request, f"related:{post.pk}", post.related_posts),
             previous_post=post.get_previous_post(),
             next_post=post.get_next_post(),
-            discussion=load_discussion(post, self.request.user),
+            # ?page=: which page of the discussion (blog.discussion).
+            discussion=load_discussion(post, self.request.user, self.request.GET.get("page")),
             **kwargs,
         )
 
@@ -146,12 +156,18 @@ class DiscussionListView(ListView):
     paginate_by = 20
 
     def get_queryset(self) -> QuerySet[Post]:
-        return (
-            Post.objects.published()
+        return Post.objects.published().discussed()
+
+    def paginate_queryset(self, queryset: QuerySet[Post], page_size: int) -> tuple:
+        # Summaries (count, latest comment's author and text) for the page shown only,
+        # in the same query: the page's posts are a subquery.
+        paginator, page, posts, is_paginated = super().paginate_queryset(queryset, page_size)
+        page.object_list = (
+            Post.objects.filter(pk__in=posts.values("pk"))
             .with_discussion()
-            .filter(Q(comment_count__gt=0) | ~Q(call_for_answers=""))
-            .order_by(F("last_comment_at").desc(nulls_last=True), "-published_at", "-pk")
+            .order_by(*DISCUSSED_ORDER)
         )
+        return paginator, page, page.object_list, is_paginated
 
 
 class SearchView(ListView):

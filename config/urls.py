@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from blog.pagecache import cacheable_for_readers as cached
 from blog.robots import robots_txt
 from blog.sitemaps import sitemaps
 
@@ -11,8 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("blog.editor")),
     path("comments/", include("blog.comment_urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
-    path("robots.txt", robots_txt, name="robots"),
+    path("sitemap.xml", cached(sitemap), {"sitemaps": sitemaps}, name="sitemap"),
+    path("robots.txt", cached(robots_txt), name="robots"),
     path("", include("blog.urls")),
 ]
 

@@ -2,11 +2,13 @@
 the post page whatever the number of its comments."""
 
 import datetime
+import io
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
+from django.core.cache import cache
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -27,22 +29,26 @@ PAGES = {
     "404": "/2014/04/15/no-such-post/",
 }
 
-# Every page pays 2 for the sidebar (archive months, tag counts). Lists: the count,
+# Every page pays 1 to read the page cache's version (blog.pagecache) and, when the
+# sidebar is not cached yet, 2 for it (archive months, tag counts). Lists: the count,
 # the page of posts with their authors, and the tags of that page. Date archives also
 # check they are not empty and look up the neighbouring periods (one query each).
 EXPECTED = {
-    "home": 5,
-    "home page 2": 5,
-    "year": 6,  # months, posts of the year, previous and next year
-    "month": 9,  # exists, days, count, posts, tags, previous and next month
-    "day": 10,  # exists, count, posts, tags, previous/next day and month
+    "home": 6,
+    "home page 2": 6,
+    "year": 7,  # months, posts of the year, previous and next year
+    "month": 10,  # exists, days, count, posts, tags, previous and next month
+    "day": 11,  # exists, count, posts, tags, previous/next day and month
     # post, its tags, its references, where else they are cited (one recursive query),
-    # related reading, previous, next, its comments
-    "post": 10,
-    "tags": 3,
-    "tag": 7,  # tag, exists, count, posts, tags
-    "404": 4,  # the failed look-up, then the slug alone (for a moved date)
+    # related reading, previous, next, its page of comments (blog.discussion: the
+    # post's query counts its comments and threads, so any page of them costs one)
+    "post": 11,
+    "tags": 4,
+    "tag": 8,  # tag, exists, count, posts, tags
+    "404": 5,  # the failed look-up, then the slug alone (for a moved date)
 }
+# From the cache: the version alone. A 404 is not cached, but its sidebar is.
+EXPECTED_CACHED = dict.fromkeys(EXPECTED, 1) | {"404": EXPECTED["404"] - 2}
 
 
 def add_comments(post: Post, n: int) -> None:
@@ -114,13 +120,18 @@ class QueryCountMixin:
         # Canonical addresses read the Site, which Django caches for the process: the
         # steady state a reader meets, whichever test ran first.
         Site.objects.get_current()
-        counts = {}
+        counts, cached_counts = {}, {}
         for name, url in PAGES.items():
+            cache.clear()
             with CaptureQueriesContext(connection) as queries:
                 response = self.client.get(url)
             self.assertIn(response.status_code, (200, 404), url)
             counts[name] = len(queries)
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.client.get(url).status_code, response.status_code)
+            cached_counts[name] = len(queries)
         self.assertEqual(counts, EXPECTED)
+        self.assertEqual(cached_counts, EXPECTED_CACHED)
 
 
 class SmallSiteQueryTests(QueryCountMixin, TestCase):
@@ -136,3 +147,101 @@ class LargeSiteQueryTests(QueryCountMixin, TestCase):
         response = self.client.get("/2014/04/15/post-0/")
         self.assertContains(response, '<article class="comment', count=200)
         self.assertContains(response, "200 comments")
+
+    @override_settings(BLOG_COMMENTS_PER_PAGE=5)
+    def test_every_page_of_the_discussion_costs_what_the_first_does(self):
+        Site.objects.get_current()
+        for page in (1, 3, 10):  # 50 threads of 4 comments: 10 pages
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                response = self.client.get(f"{PAGES['post']}?page={page}")
+            self.assertContains(response, '<article class="comment', count=20)
+            self.assertEqual(len(queries), EXPECTED["post"], f"page {page}")
+
+
+# Every reader's page, on the April 2014 entries and on the same entries among demo data
+# (blog.demo): the same pages, the same number of queries, however much data.
+EVERY_PAGE = {
+    "home": "/",
+    "year": "/2014/",
+    "month": "/2014/04/",
+    "day": "/2014/04/15/",
+    "post": "/2014/04/15/stepping-up-but-not-staying-in/",
+    "post with a call for answers": "/2014/04/09/learning-organisations/",
+    "1,000 comments": "/2015/06/10/demo-thread-1000/",
+    "1,000 comments, page 3": "/2015/06/10/demo-thread-1000/?page=3",
+    "200 comments": "/2015/06/11/demo-thread-200/",
+    "tags": "/tags/",
+    "tag": "/tags/workforce/",
+    "tag feed": "/tags/workforce/feed/",
+    "atom": "/feeds/atom/",
+    "rss": "/feeds/rss/",
+    "comments feed": "/feeds/comments/",
+    "sitemap": "/sitemap.xml",
+    "discussions": "/discussions/",
+    "references": "/references/",
+    "search": "/search/?q=workforce",
+    "404": "/2014/04/15/no-such-post/",
+}
+
+
+# The page cache's version look-up is 1 of each; so are the sidebar's 2 (archive
+# months, tag counts) on HTML pages, the other queries are each page's own (see
+# EXPECTED above, and tests/test_feeds.py, test_sitemap.py, test_search.py).
+EVERY_PAGE_EXPECTED = {
+    "home": 6, "year": 7, "month": 10, "day": 11,
+    # the post, its tags, its references, where else they are cited, related
+    # reading, previous, next, the page's comment threads (the count rides on the
+    # post's query)
+    "post": 10, "post with a call for answers": 10,
+    "1,000 comments": 10, "1,000 comments, page 3": 10, "200 comments": 10,
+    "tags": 4, "tag": 8, "tag feed": 5, "atom": 4, "rss": 4, "comments feed": 3,
+    "sitemap": 6, "discussions": 5, "references": 5, "search": 8, "404": 5,
+}  # fmt: skip
+
+
+class ScaleQueryCountMixin:
+    demo_posts: int
+    demo_comments: int
+
+    @classmethod
+    def setUpTestData(cls):
+        from django.core.management import call_command
+
+        call_command("load_april_2014", verbosity=0)
+        call_command(
+            "seed_demo", posts=cls.demo_posts, comments=cls.demo_comments, force=True,
+            stdout=io.StringIO(),
+        )  # fmt: skip
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Each page's queries built afresh (the cache empty), and served from the cache."""
+        Site.objects.get_current()  # cached for the process, as when serving
+        built, cached = {}, {}
+        for name, url in EVERY_PAGE.items():
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                response = self.client.get(url)
+            self.assertEqual(response.status_code, 404 if name == "404" else 200, name)
+            built[name] = len(queries)
+            with CaptureQueriesContext(connection) as queries:
+                self.client.get(url)
+            cached[name] = len(queries)
+        return built, cached
+
+    def test_every_page_runs_a_fixed_number_of_queries(self):
+        built, cached = self.counts()
+        self.assertEqual(built, EVERY_PAGE_EXPECTED)
+        # From the cache: the version look-up alone; a 404 is built again, its
+        # sidebar from the cache.
+        self.assertEqual(cached, dict.fromkeys(EVERY_PAGE, 1) | {"404": 3})
+
+
+class AprilSizeQueryTests(ScaleQueryCountMixin, TestCase):
+    # The April 2014 entries, and the two long discussions the benchmark reads.
+    demo_posts, demo_comments = 2, 1200
+
+
+class DemoScaleQueryTests(ScaleQueryCountMixin, TestCase):
+    # Large for a test: hundreds of posts over ten years, thousands of comments.
+    demo_posts, demo_comments = 400, 4000

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import time_machine
 from django.apps import apps
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import SimpleTestCase, TestCase
@@ -219,6 +220,7 @@ class ReferenceIndexTests(TestCase):
 
     def test_two_queries_however_many_works(self):
         def page_queries() -> int:
+            cache.clear()  # built afresh, not from the page cache
             with CaptureQueriesContext(connection) as queries:
                 self.assertEqual(self.client.get(INDEX).status_code, 200)
             return len(queries)
@@ -307,6 +309,17 @@ class AlsoCitedTests(TestCase):
         self.assertEqual(
             page.select_one("#ref-1 .also-cited").get_text(), "Also cited in: Older, Via URL, Newer"
         )
+
+    def test_a_work_cited_everywhere_names_five_posts_and_counts_the_rest(self):
+        author = make_user()
+        for i in range(7):
+            other = make_post(f"Another {i}", author=author, published_at=london(2013, 1, 1 + i))
+            cite(other, 1, "Munro review")
+        page = soup(self.client.get(self.post.get_absolute_url()))
+        also = page.select_one("#ref-3 .also-cited")
+        self.assertEqual(len(also.select("a")), 6)
+        self.assertTrue(also.get_text().endswith("Another 4 and 2 more posts"), also.get_text())
+        self.assertEqual(also.select("a")[-1]["href"], reverse("blog:references"))
 
     def test_the_reference_keeps_its_anchors(self):
         page = soup(self.client.get(self.post.get_absolute_url()))

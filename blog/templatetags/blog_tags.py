@@ -6,31 +6,73 @@ from itertools import groupby
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from .. import metadata
 from ..markup import render_comment_text
 from ..models import Post
+from ..pagecache import cached_fragment
 from ..sites import absolute_url
 from ..tagging import tag_counts
 
 register = template.Library()
 
 
-@register.inclusion_tag("includes/archive_tree.html")
-def archive_tree() -> dict:
-    """The "Blog archive" sidebar: years, each with its months and their counts."""
+def _archive_years() -> list[tuple[int, int, list[tuple[datetime.date, int]]]]:
     months = Post.objects.published().month_counts()
-    years: list[tuple[int, int, list[tuple[datetime.date, int]]]] = []
+    years = []
     for year, rows in groupby(months, key=lambda row: row[0].year):
         rows = list(rows)
         years.append((year, sum(count for _, count in rows), rows))
-    return {"years": years}
+    return years
 
 
-@register.inclusion_tag("includes/tag_cloud.html")
-def tag_cloud() -> dict:
-    return {"tags": tag_counts()}
+# The sidebar reads every published post, and its archive grows by a dozen links a
+# year: kept as HTML under the page cache's version (blog.pagecache), so it is built
+# once per change, not once per page.
+
+
+def _cached_template(context: template.Context, name: str, template_name: str, compute) -> str:
+    return cached_fragment(
+        context.get("request"), name, lambda: render_to_string(template_name, compute())
+    )
+
+
+@register.simple_tag(takes_context=True)
+def archive_tree(context: template.Context) -> str:
+    """The "Blog archive" sidebar: years, each with its months and their counts."""
+    return _cached_template(
+        context, "archive-tree", "includes/archive_tree.html", lambda: {"years": _archive_years()}
+    )
+
+
+@register.simple_tag(takes_context=True)
+def tag_cloud(context: template.Context) -> str:
+    return _cached_template(
+        context, "tag-cloud", "includes/tag_cloud.html", lambda: {"tags": tag_counts()}
+    )
+
+
+@register.simple_tag(takes_context=True)
+def comment_list(context: template.Context) -> str:
+    """The page's threads as HTML, kept under the page cache's version: a long
+    discussion is the costliest part of a post page to render, and readers the page
+    cache does not serve (staff, readers with a session) are shown it too."""
+    discussion = context["discussion"]
+    request = context.get("request")
+    can_moderate = bool(request and request.user.has_perm("django_comments.can_moderate"))
+    key = (
+        f"comment-list:{discussion.post.pk}:{discussion.page.number}:"
+        f"{discussion.open:d}:{can_moderate:d}"
+    )
+    return cached_fragment(
+        request,
+        key,
+        lambda: render_to_string(
+            "includes/comment_list.html", {"discussion": discussion, "can_moderate": can_moderate}
+        ),
+    )
 
 
 @register.filter(is_safe=True)

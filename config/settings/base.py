@@ -1,5 +1,6 @@
 """Settings shared by every environment; dev, test and prod adjust them."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -32,6 +33,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages for anonymous readers, before the middleware they have no use for.
+    "blog.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,6 +70,23 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def cache_from_url(url: str) -> dict:
+    """CACHE_URL as a CACHES entry: redis://host:port/db, or locmem:// (the default:
+    each process keeps its own, which blog.pagecache's shared version token keeps fresh)."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url.startswith("locmem://"):
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": url.removeprefix("locmem://") or "blog",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    raise ValueError(f"CACHE_URL must be redis://, rediss://, unix:// or locmem://: {url!r}")
+
+
+CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "locmem://"))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -108,6 +128,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Blog
 BLOG_POSTS_PER_PAGE = 10
 BLOG_SEARCH_RESULTS_PER_PAGE = 10
+# A post's discussion is paged by top-level comment, replies kept with theirs; read on
+# every request, so tests can change it with override_settings.
+BLOG_COMMENTS_PER_PAGE = 50
+# How long a page stays in the cache. Changes never wait for it (blog.pagecache); it
+# bounds the age of the comment form's timestamp, which must stay well under
+# COMMENTS_TIMEOUT, and the memory old versions hold.
+BLOG_PAGE_CACHE_SECONDS = 10 * 60
 
 # Tags: typed comma-separated in the admin, so that "mandatory reporting" is one tag.
 TAGGIT_CASE_INSENSITIVE = True

@@ -23,8 +23,19 @@ if _missing:
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 ALLOWED_HOSTS = [h.strip() for h in os.environ["DJANGO_ALLOWED_HOSTS"].split(",") if h.strip()]
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several server processes share the file: WAL lets readers go on while one writes,
+    # IMMEDIATE takes the write lock when a transaction starts (no deadlocked upgrade),
+    # and a writer waits up to 20 s for the lock rather than failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 
 SITE_DOMAIN = os.environ.get("DJANGO_SITE_DOMAIN", ALLOWED_HOSTS[0])
+# Where collectstatic writes and WhiteNoise reads (a benchmark or a test uses its own).
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or STATIC_ROOT  # noqa: F405
 
 # HTTPS by default; DJANGO_SECURE=0 for a loopback run behind no TLS proxy.
 _secure = os.environ.get("DJANGO_SECURE", "1") != "0"

@@ -1,0 +1,1 @@
+"""`make bench`: the production server under load, at two sizes of data (see run.py)."""
