@@ -16,7 +16,7 @@ from django.http import Http404
 from django_comments_xtd.conf import settings as xtd_settings
 
 from .forms import CommentForm
-from .models import Comment, Post
+from .models import Comment, Post, discussion_page_query
 
 
 class CommentPageNotFound(Http404):
@@ -46,7 +46,7 @@ class Discussion:
 
     def __post_init__(self) -> None:
         self.open = self.form is not None
-        self.page_query = page_query(self.page.number)
+        self.page_query = discussion_page_query(self.page.number)
         self.page_links = [
             PageLink(None)
             if number == Paginator.ELLIPSIS
@@ -77,13 +77,7 @@ class Discussion:
         return self.post_url + self.page_query
 
     def page_url(self, number: int) -> str:
-        return f"{self.post_url}{page_query(number)}#comments"
-
-
-def page_query(number: int) -> str:
-    """What a link to page ``number`` of a discussion adds to the post's address: the
-    first page is the post's address itself (as Comment.get_absolute_url)."""
-    return f"?page={number}" if number > 1 else ""
+        return f"{self.post_url}{discussion_page_query(number)}#comments"
 
 
 def with_thread_counts(posts: QuerySet[Post]) -> QuerySet[Post]:
@@ -154,7 +148,8 @@ def highlighted_answers(
         answers = [comment for comment in comments if comment.is_highlighted]
     for answer in answers:
         number = answer.comment_page if page.has_other_pages() else page.number
-        where = "" if number == page.number else post.get_absolute_url() + page_query(number)
+        elsewhere = number != page.number
+        where = post.get_absolute_url() + discussion_page_query(number) if elsewhere else ""
         answer.link = f"{where}#c{answer.pk}"
     return answers
 

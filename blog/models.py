@@ -243,8 +243,8 @@ class Post(models.Model):
         than ``BLOG_COMMENTS_CLOSE_AFTER_DAYS`` (when that is set)."""
         if not (self.allow_comments and self.is_public):
             return False
-        days = settings.BLOG_COMMENTS_CLOSE_AFTER_DAYS
-        return days is None or timezone.now() - self.published_at < datetime.timedelta(days=days)
+        window = comments_window()
+        return window is None or timezone.now() - self.published_at < window
 
     def reference_numbers(self) -> list[int]:
         if self.pk is None:
@@ -298,6 +298,18 @@ class Post(models.Model):
             .order_by(f"{sign}published_at", f"{sign}pk")
             .first()
         )
+
+
+def comments_window() -> datetime.timedelta | None:
+    """How long after publication a post takes comments (None: for ever)."""
+    days = settings.BLOG_COMMENTS_CLOSE_AFTER_DAYS
+    return None if days is None else datetime.timedelta(days=days)
+
+
+def discussion_page_query(number: int) -> str:
+    """What a link to page ``number`` of a post's discussion adds to the post's address:
+    the first page is the post's address itself."""
+    return f"?page={number}" if number > 1 else ""
 
 
 def reading_minutes(words: int) -> int:
@@ -474,8 +486,7 @@ class Comment(XtdComment):
         # Straight to the post's page that shows the comment (django-comments' default
         # goes through a redirect view that builds the address from the Site's domain).
         # ``anchor_pattern`` as django-comments' get_comment_permalink passes it.
-        page = self.comment_page
-        query = f"?page={page}" if page > 1 else ""
+        query = discussion_page_query(self.comment_page)
         return f"{self.content_object.get_absolute_url()}{query}{anchor_pattern % {'id': self.pk}}"
 
     @property

@@ -36,7 +36,7 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 
-from .models import ContentVersion, Post
+from .models import ContentVersion, Post, comments_window
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,8 @@ def _next_change_without_a_write() -> datetime.datetime | None:
         .values_list("published_at", flat=True)
         .first()
     ]
-    days = settings.BLOG_COMMENTS_CLOSE_AFTER_DAYS
-    if days is not None:
-        window = datetime.timedelta(days=days)
+    window = comments_window()
+    if window is not None:
         oldest_open = (
             Post.objects.published()
             .filter(allow_comments=True, published_at__gt=now - window)
