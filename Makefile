@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve bench test test-postgres lint install browser wrk lock superuser rebuild-search \
-	clean
+.PHONY: run serve bench reliability test test-postgres lint audit install browser wrk lock superuser rebuild-search \
+	backup restore clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ serve: $(STAMP)
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+## Load and faults against the production server, SQLite and PostgreSQL (docs/reliability.md).
+## `make reliability RELIABILITY_ARGS="--db sqlite"` for one database; --write-doc rewrites the doc.
+reliability: $(STAMP)
+	$(BIN)/python -m tests.reliability $(RELIABILITY_ARGS)
+
 ## Debian's wrk, the load generator of `make bench`.
 wrk:
 	@if ! command -v wrk >/dev/null; then \
@@ -46,21 +51,29 @@ wrk:
 
 ## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium).
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --junitxml=test-artifacts/junit-sqlite.xml
 
-## The same suite on PostgreSQL (PG_URL; this machine's server by default). Where none
-## answers it is skipped with a message; in CI (CI=true) it must run.
+## The same suite on PostgreSQL (PG_URL; this machine's server by default) with the
+## shared Redis cache (REDIS_URL; a database of its own, flushed by the tests). Where no
+## PostgreSQL answers the leg is skipped with a message, and where no Redis answers it
+## runs with the local-memory cache; in CI (CI=true) both must answer.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/15
 test-postgres: $(STAMP) browser
-	@if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()" \
-	    "$(PG_URL)" 2>/dev/null; then \
-	  echo "Running the suite on PostgreSQL ($(PG_URL))"; \
-	  DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest; \
+	@if ! $(BIN)/python -m config.services postgres "$(PG_URL)"; then \
+	  if [ "$$CI" = "true" ]; then \
+	    echo "No PostgreSQL answers at $(PG_URL), and CI needs this leg." >&2; exit 1; \
+	  fi; \
+	  echo "No PostgreSQL answers at $(PG_URL): the PostgreSQL leg is skipped."; exit 0; \
+	fi; \
+	cache=""; \
+	if $(BIN)/python -m config.services redis "$(REDIS_URL)"; then cache="$(REDIS_URL)"; \
 	elif [ "$$CI" = "true" ]; then \
-	  echo "No PostgreSQL answers at $(PG_URL), and CI needs this leg." >&2; exit 1; \
-	else \
-	  echo "No PostgreSQL answers at $(PG_URL): the PostgreSQL leg is skipped."; \
-	fi
+	  echo "No Redis answers at $(REDIS_URL), and CI needs this leg." >&2; exit 1; \
+	else echo "No Redis answers at $(REDIS_URL): this leg uses the local-memory cache."; fi; \
+	echo "Running the suite on PostgreSQL ($(PG_URL)), cache $${cache:-locmem://}"; \
+	DATABASE_URL="$(PG_URL)" CACHE_URL="$${cache:-locmem://}" \
+	  $(BIN)/python -m pytest --junitxml=test-artifacts/junit-postgres.xml
 
 ## Debian's Chromium for the browser tests: Playwright cannot download a browser here.
 browser:
@@ -78,6 +91,10 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Known vulnerabilities in the pinned packages (pip-audit) and in our code (bandit).
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
+
 ## Create a staff account that can sign in at /admin/.
 superuser: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
@@ -92,6 +109,20 @@ lock: $(STAMP)
 ## Index every post for search afresh (after writing rows in bulk).
 rebuild-search: $(STAMP)
 	$(BIN)/python manage.py rebuild_search_index
+
+## Back up the content (posts, comments, users…) to backups/cpsw-<UTC time>.jsonl.gz,
+## readable by you only. BACKUP_ARGS="--output DIR" for another directory.
+backup: $(STAMP)
+	$(BIN)/python manage.py backup $(BACKUP_ARGS)
+
+## Replace the content with a backup: `make restore FILE=backups/cpsw-….jsonl.gz`. It does
+## not ask: the content it replaces is backed up first (to BACKUP_ARGS' directory).
+restore: $(STAMP)
+	@if [ -z "$(FILE)" ]; then \
+	  echo "Usage: make restore FILE=backups/cpsw-<time>.jsonl.gz" >&2; exit 2; \
+	fi
+	@echo "Replacing this database's content with $(FILE); the current content is backed up first."
+	$(BIN)/python manage.py restore --noinput $(BACKUP_ARGS) "$(FILE)"
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

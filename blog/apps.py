@@ -11,6 +11,7 @@ class BlogConfig(AppConfig):
         from django_comments_xtd.moderation import moderator
 
         from . import signals  # noqa: F401 (connects the receivers)
+        from .comment_mail import use_our_links
         from .models import Comment, Post
         from .moderation import PostModerator, notify_when_published, remember_visibility
         from .pagecache import invalidate
@@ -22,3 +23,5 @@ class BlogConfig(AppConfig):
         moderator.register(Post, PostModerator)
         pre_save.connect(remember_visibility, sender=Comment)
         post_save.connect(notify_when_published, sender=Comment)
+        # E-mailed links are signed JSON (blog.links), never the library's pickles.
+        use_our_links()

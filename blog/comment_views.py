@@ -9,8 +9,6 @@ that its parent does not exist).
 
 from __future__ import annotations
 
-import pickle
-import zlib
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
@@ -26,7 +24,6 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django_comments.signals import comment_was_posted, comment_will_be_posted
-from django_comments_xtd import signed
 from django_comments_xtd import views as xtd_views
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import (
@@ -35,15 +32,21 @@ from django_comments_xtd.models import (
     max_thread_level_for_content_type,
 )
 from django_comments_xtd.signals import comment_thread_muted, confirmation_received
-from django_comments_xtd.views import notify_comment_followers
 
+from . import links
+from .comment_mail import notify_comment_followers
 from .converters import parse_id
+from .dbfaults import NOT_SAVED, keeps_text_on_database_fault
 from .forms import CommentForm
 from .markup import render_comment_text
 from .models import Comment, Post
 from .ratelimit import allow_comment, client_ip
 
 CLOSED = "Comments are closed on this post, so yours was not posted."
+NOT_CONFIRMED = (
+    "The site could not publish your comment just now. The link in your e-mail still "
+    "works: please follow it again in a minute."
+)
 
 
 def refused(
@@ -98,8 +101,18 @@ def target_post(data) -> Post | None:
     return Post.objects.published().filter(pk=pk).first()
 
 
+def comment_not_saved(request: HttpRequest) -> HttpResponse:
+    """post_comment's page when the database failed: the form again, with the text."""
+    post = target_post(request.POST)
+    if post is None:
+        return refused(request, NOT_SAVED, status=503, text=request.POST.get("comment", ""))
+    form = CommentForm(post, data=request.POST, user=request.user)
+    return form_page(request, post, form, status=503, problems=[NOT_SAVED])
+
+
 @csrf_protect
 @require_POST
+@keeps_text_on_database_fault(comment_not_saved, NOT_SAVED)
 def post_comment(request: HttpRequest) -> HttpResponse:
     data = request.POST.copy()
     user = request.user
@@ -176,20 +189,55 @@ def reply(request: HttpRequest, cid: int) -> HttpResponse:
     return render(request, "blog/comment_reply.html", context)
 
 
-def load_signed(key: str) -> object | None:
-    """What a link e-mailed by the library carries, or None when it is not ours,
-    was cut short, or points at a post that has gone."""
+def already_confirmed(pending: TmpXtdComment) -> Comment | None:
+    """The comment a confirmation link has published already (it may be followed
+    again), or None."""
+    return Comment.objects.filter(
+        user_name=pending.user_name,
+        user_email=pending.user_email,
+        submit_date=pending.submit_date,
+        object_pk=pending.object_pk,
+    ).first()
+
+
+def expired_confirmation(request: HttpRequest, pending: TmpXtdComment) -> HttpResponse:
+    """A confirmation link past its age publishes nothing, but still leads to the
+    comment it published in time. The reader gets their text back to post again: the
+    link carries it for anyone holding the link to read, so showing it reveals nothing
+    more, and its signature shows that this site wrote it."""
+    existing = already_confirmed(pending)
+    if existing is not None:
+        return sent_response(request, existing)
+    return refused(
+        request,
+        f"This confirmation link has expired (links work for {links.describe_max_age()}), "
+        "so your comment was not published. Please post it again: your text is below.",
+        status=410,
+        post=Post.objects.published().filter(pk=pending.object_pk).first(),
+        text=pending.comment,
+    )
+
+
+def confirmation_not_saved(request: HttpRequest, key: str) -> HttpResponse:
+    """confirm's page when the database failed: the text the link carries."""
     try:
-        return signed.loads(str(key), extra_key=xtd_settings.COMMENTS_XTD_SALT)
-    except (ValueError, zlib.error, pickle.UnpicklingError, EOFError, ObjectDoesNotExist):
-        return None
+        pending = links.read_confirmation(key)
+    except links.ExpiredLink as expired:
+        pending = expired.value
+    except links.BadLink:
+        pending = TmpXtdComment()
+    return refused(request, NOT_CONFIRMED, status=503, text=pending.comment or "")
 
 
+@keeps_text_on_database_fault(confirmation_not_saved, NOT_CONFIRMED)
 def confirm(request: HttpRequest, key: str) -> HttpResponse:
     """Publish (or hold) an anonymous reader's comment when they follow the e-mailed
     link. Following it again leads to the comment."""
-    pending = load_signed(key)
-    if not isinstance(pending, TmpXtdComment):
+    try:
+        pending = links.read_confirmation(key)
+    except links.ExpiredLink as expired:
+        return expired_confirmation(request, expired.value)
+    except links.BadLink:
         return refused(
             request,
             "This confirmation link is not valid: it may have been cut short when it was "
@@ -197,12 +245,7 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
             "e-mail.",
             status=400,
         )
-    existing = Comment.objects.filter(
-        user_name=pending.user_name,
-        user_email=pending.user_email,
-        submit_date=pending.submit_date,
-        object_pk=pending.object_pk,
-    ).first()
+    existing = already_confirmed(pending)
     if existing is not None:
         return sent_response(request, existing)
     post = Post.objects.published().filter(pk=pending.object_pk).first()
@@ -222,6 +265,12 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
         pending.parent_id = 0
     try:
         with transaction.atomic():
+            # The same link followed twice at once must publish once: each confirmation
+            # on the post locks its row, then looks again under the lock.
+            list(Post.objects.select_for_update().filter(pk=post.pk).values_list("pk"))
+            existing = already_confirmed(pending)
+            if existing is not None:
+                return sent_response(request, existing)
             comment = Comment(**pending)
             comment.save()
             pending.xtd_comment = comment
@@ -276,17 +325,30 @@ def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:
 def mute(request: HttpRequest, key: str) -> HttpResponse:
     """Stop follow-up e-mails for one reader on one post (the link in each of them).
     Following the link again says the same thing."""
-    muted = load_signed(key)
-    if not isinstance(muted, Comment):
+    try:
+        muted = Comment.objects.filter(pk=links.read_mute(key)).first()
+    except links.ExpiredLink as expired:
+        # Each follow-up e-mail has a fresh link, so the next one will stop them.
+        muted = Comment.objects.filter(pk=expired.value).first()
+        return refused(
+            request,
+            f"This link to stop e-mails has expired (links work for "
+            f"{links.describe_max_age()}). The next e-mail about this discussion will "
+            "have a new one.",
+            status=410,
+            post=muted and Post.objects.published().filter(pk=muted.object_pk).first(),
+        )
+    except links.BadLink:
         return refused(
             request,
             "This link to stop e-mails is not valid: it may have been cut short when it "
             "was copied. Please copy the whole link from the e-mail.",
             status=400,
         )
-    post = Post.objects.filter(pk=muted.object_pk).first()
+    # The comment the link names gives the post and the address to stop.
+    post = muted and Post.objects.filter(pk=muted.object_pk).first()
     if post is None:
-        raise Http404("The post has gone, and its e-mails with it.")
+        raise Http404("The comment this link was sent for, or its post, has gone.")
     comment_thread_muted.send(sender=Comment, comment=muted, request=request)
     Comment.objects.for_post(post).filter(user_email=muted.user_email, followup=True).update(
         followup=False

@@ -358,13 +358,13 @@ def plan(n_posts: int, n_comments: int, seed: int) -> list[PlannedPost]:
     from its own random stream, so it is the same at every size."""
     if n_comments and not n_posts:
         raise ValueError("Comments need at least one post.")
-    draft_rng = random.Random(f"{seed}:drafts")
+    draft_rng = random.Random(f"{seed}:drafts")  # nosec B311 # seeded demo data, not a secret
     drafts = {i for i in range(2, n_posts) if draft_rng.random() < DRAFT_SHARE}
-    counts = comment_counts(n_posts, n_comments, random.Random(f"{seed}:counts"), drafts)
-    days = _post_days(n_posts, random.Random(f"{seed}:days"))
+    counts = comment_counts(n_posts, n_comments, random.Random(f"{seed}:counts"), drafts)  # nosec B311 # seeded demo data, not a secret
+    days = _post_days(n_posts, random.Random(f"{seed}:days"))  # nosec B311 # seeded demo data, not a secret
     posts = []
     for i in range(n_posts):
-        rng = random.Random(f"{seed}:post:{i}")
+        rng = random.Random(f"{seed}:post:{i}")  # nosec B311 # seeded demo data, not a secret
         writer = _Writer(rng)
         day = days[i]
         published_at = london(day, rng.randint(FIRST_HOUR, LAST_HOUR), rng.randrange(60))
@@ -563,7 +563,7 @@ def _delete_in_one_statement(queryset: models.QuerySet) -> None:
     ids_sql, params = queryset.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {quote(model._meta.db_table)} "
+            f"DELETE FROM {quote(model._meta.db_table)} "  # nosec B608 # quoted names from _meta; values are parameters
             f"WHERE {quote(model._meta.pk.column)} IN ({ids_sql})",
             params,
         )
@@ -721,7 +721,7 @@ def _insert_own_rows(model: type[models.Model], rows: Sequence[dict[str, object]
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in given)
     columns = ", ".join([columns, *(quote(f.column) for f in missing)])
     marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # nosec B608 # quoted names from _meta; values are parameters
     values = [tuple(row[name] for name in given) + defaults for row in rows]
     with connection.cursor() as cursor:
         for start in range(0, len(values), BATCH_SIZE):

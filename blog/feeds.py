@@ -33,7 +33,38 @@ POSTS_PER_FEED = 20
 COMMENTS_PER_FEED = 30
 
 
-class ContentAtom1Feed(Atom1Feed):
+# XML 1.0 cannot carry C0 control characters other than tab and the newlines, nor
+# U+FFFE and U+FFFF. A reader's comment or a post may hold one (pasted text); Django's
+# generator then refuses the whole feed (a 500 for every reader), so the feeds drop
+# them: they are invisible on the pages too.
+_NOT_XML = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+
+
+def xml_text(value: object) -> object:
+    """``value`` (a string, or a list of them) without what XML 1.0 cannot carry."""
+    if isinstance(value, str):
+        return value.translate(_NOT_XML)
+    if isinstance(value, list | tuple):
+        return type(value)(xml_text(item) for item in value)
+    return value
+
+
+class XMLTextMixin:
+    """For Django's feed generators: every string given to the feed or to an item is
+    made something XML can carry."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*map(xml_text, args), **{k: xml_text(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs) -> None:
+        super().add_item(*map(xml_text, args), **{k: xml_text(v) for k, v in kwargs.items()})
+
+
+class RssFeed(XMLTextMixin, Rss201rev2Feed):
+    pass
+
+
+class ContentAtom1Feed(XMLTextMixin, Atom1Feed):
     """Atom with the full text in ``<content type="html">``; Django's generator writes
     only ``<summary>`` (which gets the excerpt)."""
 
@@ -55,7 +86,7 @@ def post_content(post: Post) -> str:
 class PostFeed(Feed):
     """The newest published posts, in full (RSS 2.0: the full HTML in <description>)."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = RssFeed
     url_name = "blog:feed-rss"
 
     def title(self, obj: object) -> str:

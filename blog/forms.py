@@ -4,12 +4,14 @@ target that is checked before anything is written."""
 from __future__ import annotations
 
 from django import forms
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django_comments_xtd.forms import XtdCommentForm
 from django_comments_xtd.models import max_thread_level_for_content_type
 
 from .converters import parse_id
 from .models import Comment, Post
+
+LATEST_TIMESTAMP = 253_402_300_800  # 10000-01-01, in seconds since 1970
 
 
 class CommentForm(XtdCommentForm):
@@ -41,7 +43,13 @@ class CommentForm(XtdCommentForm):
         email = fields["email"]
         email.label = "E-mail"
         email.help_text = "Never shown, nor shared."
-        email.widget = forms.EmailInput(attrs={"autocomplete": "email"})
+        # The library's field has no length limit, its column has: a longer address
+        # passed the form and failed on confirmation (a 500 on PostgreSQL).
+        email.max_length = Comment._meta.get_field("user_email").max_length
+        email.validators.append(MaxLengthValidator(email.max_length))
+        email.widget = forms.EmailInput(
+            attrs={"autocomplete": "email", "maxlength": email.max_length}
+        )
         fields["url"] = forms.URLField(
             label="Website",
             required=False,
@@ -75,6 +83,13 @@ class CommentForm(XtdCommentForm):
             for name in ("name", "email", "url"):
                 fields[name].required = False
                 fields[name].widget = forms.HiddenInput()
+
+    def clean_timestamp(self) -> int:
+        # A forged timestamp too large for a float crashed the library's age check
+        # (OverflowError, a 500); no form was made before 1970 or after the year 9999.
+        if not 0 <= self.cleaned_data["timestamp"] < LATEST_TIMESTAMP:
+            raise forms.ValidationError("Timestamp check failed", code="timestamp")
+        return super().clean_timestamp()
 
     def clean_reply_to(self) -> int:
         """A reply must answer a published comment on this same post, above the deepest

@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.urls import reverse
@@ -481,6 +481,29 @@ class Comment(XtdComment):
     class Meta:
         ordering = ["thread_id", "order"]
         verbose_name = "comment"
+
+    def save(self, *args, **kwargs) -> None:
+        # django-comments-xtd places a reply (its ``order``, shifting the comments after
+        # it) from rows it reads in Python: two replies placed at once would read the
+        # same rows and take the same place. So a save that can move comments in a
+        # thread locks the thread's top-level comment first, and the whole
+        # read-compute-write is one transaction: replies to one thread are placed one
+        # at a time, threads independently. SQLite has no row locks; production's
+        # IMMEDIATE transactions serialise every write there.
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            if self.pk is None and self.parent_id:
+                # A new reply: its thread is its parent's.
+                thread = XtdComment.norel_objects.filter(pk=self.parent_id).values("thread_id")
+                lock = XtdComment.norel_objects.filter(pk=Subquery(thread))
+            elif self.pk is not None and self.thread_id:
+                # Publishing or removing one changes its ancestors' reply counts.
+                lock = XtdComment.norel_objects.filter(pk=self.thread_id)
+            else:
+                lock = None  # a new top-level comment starts a thread of its own
+            if lock is not None:
+                list(lock.using(using).select_for_update().values_list("pk", flat=True))
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self, anchor_pattern: str = "#c%(id)s") -> str:
         # Straight to the post's page that shows the comment (django-comments' default

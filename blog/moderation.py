@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_comments_xtd.models import BlackListedDomain
 from django_comments_xtd.moderation import SpamModerator
-from django_comments_xtd.views import notify_comment_followers
 
+from .comment_mail import notify_comment_followers
 from .markup import count_links, render_comment_text
 from .models import Comment, Post
 from .sites import absolute_url

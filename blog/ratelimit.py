@@ -5,15 +5,23 @@ A few lines over the cache API were preferred to django-ratelimit, which asks fo
 shared cache with atomic increments (its checks flag the local-memory cache that
 development and tests use) and does much more than the one counter per address per
 period needed here.
+
+When the cache fails (Redis stopped or unreachable) the limit lets the comment through
+and logs a warning: failing closed would refuse every reader's comment for as long as
+the cache is down, and comments keep their other defences (the honeypot, e-mail
+confirmation for readers not signed in, the moderator's hold rules and blocklist).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -31,10 +39,18 @@ def allow_comment(request: HttpRequest) -> bool:
     period = settings.BLOG_COMMENTS_RATE_PERIOD
     window = int(time.time() // period)
     key = f"comment-rate:{client_ip(request)}:{window}"
-    cache.add(key, 0, timeout=period + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=period + 1)
-        count = 1
+        count = _count(key, period + 1)
+    except Exception:  # any cache backend's failure: each raises its own errors
+        logger.warning("Comment rate limit not checked: the cache failed.", exc_info=True)
+        return True
     return count <= limit
+
+
+def _count(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=timeout)
+        return 1

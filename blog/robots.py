@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, get_script_prefix, reverse
@@ -13,6 +14,9 @@ from .sites import absolute_url
 # machinery (forms, confirmation and e-mail links), the editor's endpoints, and search
 # results (endless, thin pages of what is already listed elsewhere).
 PRIVATE_SECTIONS = ["admin:index", "comments-post-comment", "editor:preview", "blog:search"]
+# robots.txt is public: an admin moved away from its usual address (ADMIN_URL) is not
+# named in it. Its pages tell crawlers themselves not to index them.
+USUAL_ADMIN_URL = "admin/"
 
 
 def section(name: str) -> str | None:
@@ -28,7 +32,9 @@ def section(name: str) -> str | None:
 
 @require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    disallowed = [path for path in map(section, PRIVATE_SECTIONS) if path is not None]
+    moved = settings.ADMIN_URL != USUAL_ADMIN_URL
+    names = [name for name in PRIVATE_SECTIONS if not (moved and name == "admin:index")]
+    disallowed = [path for path in map(section, names) if path is not None]
     context = {
         "disallowed": dict.fromkeys(disallowed),  # in order, once each
         "sitemap_url": absolute_url(reverse("sitemap")),

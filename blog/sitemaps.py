@@ -23,7 +23,13 @@ from .models import Post
 from .tagging import tag_counts
 
 # Pages that are not posts, archives or tags, by URL name.
-STATIC_PAGES = ["blog:post-index", "blog:tag-list", "blog:discussions", "blog:references"]
+STATIC_PAGES = [
+    "blog:post-index",
+    "blog:tag-list",
+    "blog:discussions",
+    "blog:references",
+    "blog:privacy",
+]
 
 
 class SiteSitemap(Sitemap):

@@ -179,7 +179,7 @@ def main() -> None:
     # The server replaces this process: Ctrl-C and signals reach gunicorn directly.
     command = gunicorn_command()
     os.chdir(ROOT)
-    os.execve(command[0], command, env)
+    os.execve(command[0], command, env)  # nosec B606 # gunicorn from our own virtualenv
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ from blog.robots import robots_txt
 from blog.sitemaps import sitemaps
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("markdownx/", include("blog.editor")),
     path("comments/", include("blog.comment_urls")),
     path("sitemap.xml", cached(sitemap), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", cached(robots_txt), name="robots"),
     path("", include("blog.urls")),
 ]
+
+# A database fault is a 503 ("try again shortly"), not a 500: see blog.dbfaults.
+handler500 = "blog.dbfaults.server_error"
 
 if settings.DEBUG:
     # Editor uploads in development; production serves MEDIA_ROOT from the web server.

@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 
 @pytest.fixture(autouse=True)
@@ -8,3 +10,11 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_services(record_testsuite_property) -> None:
+    """Name the database and cache this run really used in the JUnit file, so that CI's
+    summary (.ci/summary.py) shows which leg ran on what."""
+    record_testsuite_property("database", connection.vendor)
+    record_testsuite_property("cache", settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1])

@@ -53,3 +53,34 @@ def make_post(
 
 def london(*args: int) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=timezone.get_default_timezone())
+
+
+def admin_post_form(
+    author,
+    *,
+    references: tuple[tuple[int, str, str], ...] = ((1, "A source", "https://example.org/source"),),
+    **fields: str,
+) -> dict[str, str]:
+    """What the admin's Add post page sends: the post's fields, then its references'
+    inline formset, then ``fields`` over either."""
+    data = {
+        "title": "A post",
+        "body": "Text [1].",
+        "tags": "safe",
+        "status": "published",
+        "published_at_0": "20/04/2014",
+        "published_at_1": "09:30:00",
+        "author": str(author.pk),
+        "slug": "",
+        "allow_comments": "on",
+        "call_for_answers": "",
+        "references-TOTAL_FORMS": str(len(references)),
+        "references-INITIAL_FORMS": "0",
+        "references-MIN_NUM_FORMS": "0",
+        "references-MAX_NUM_FORMS": "1000",
+    }
+    for i, (number, citation, url) in enumerate(references):
+        data.update({f"references-{i}-number": str(number),
+                     f"references-{i}-citation": citation, f"references-{i}-url": url})  # fmt: skip
+    data.update(fields)
+    return data

@@ -7,37 +7,24 @@ from taggit.models import Tag
 
 from blog.models import Post, Reference
 
-from .factories import london, make_post, make_staff, make_user
+from .factories import admin_post_form, london, make_post, make_staff, make_user
 from .html import soup
 
 ADD_URL = reverse("admin:blog_post_add")
 
 
 def post_form(author, **overrides) -> dict:
-    data = {
+    fields = {
         "title": "Retention, again",
         "body": "Vacancies rose [1], and turnover too [2]. See also [3].",
         "tags": "mandatory reporting, Ofsted, workforce",
-        "status": "published",
-        "published_at_0": "20/04/2014",
-        "published_at_1": "09:30:00",
-        "author": str(author.pk),
-        "slug": "",
-        "allow_comments": "on",
-        "call_for_answers": "",
-        "references-TOTAL_FORMS": "2",
-        "references-INITIAL_FORMS": "0",
-        "references-MIN_NUM_FORMS": "0",
-        "references-MAX_NUM_FORMS": "1000",
-        "references-0-number": "1",
-        "references-0-citation": "Children’s social work workforce statistics, 2014",
-        "references-0-url": "https://example.org/stats",
-        "references-1-number": "2",
-        "references-1-citation": "A second source",
-        "references-1-url": "",
+        **overrides,
     }
-    data.update(overrides)
-    return data
+    references = (
+        (1, "Children’s social work workforce statistics, 2014", "https://example.org/stats"),
+        (2, "A second source", ""),
+    )
+    return admin_post_form(author, references=references, **fields)
 
 
 class PostAdminTests(TestCase):

@@ -1,9 +1,15 @@
 """Settings shared by every environment; dev, test and prod adjust them."""
 
+import base64
+import datetime
+import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_HASHES
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -24,6 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "taggit",
     "markdownx",
+    "csp",
+    "axes",
     # comments-xtd must come before django_comments so its templates win.
     "django_comments_xtd",
     "django_comments",
@@ -33,6 +41,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, so that pages served from it get the policy too (a cached
+    # entry keeps no Content-Security-Policy of its own: a new policy applies at once).
+    "csp.middleware.CSPMiddleware",
+    # NUL in an admin query string is a 400 before it reaches PostgreSQL (blog.nulbytes).
+    "blog.nulbytes.RefuseNulInAdminQueryMiddleware",
+    # Forgets comments' old IP addresses, hourly (blog.privacy): before the page cache,
+    # so that requests it serves count too.
+    "blog.privacy.IpRetentionMiddleware",
     # Pages for anonymous readers, before the middleware they have no use for.
     "blog.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -41,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -76,7 +94,13 @@ def cache_from_url(url: str) -> dict:
     """CACHE_URL as a CACHES entry: redis://host:port/db, or locmem:// (the default:
     each process keeps its own, which blog.pagecache's shared version token keeps fresh)."""
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            # A Redis that stops answering costs a request a second, not the request:
+            # every cache use falls back to the database when it fails.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     if url.startswith("locmem://"):
         return {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -122,6 +146,81 @@ SITE_TAGLINE = "An expert blog on child protection social work"
 
 LOGIN_URL = reverse_lazy("admin:login")
 
+# Security ----------------------------------------------------------------------------
+
+
+def admin_path(value: str) -> str:
+    """DJANGO_ADMIN_URL as the admin's URL prefix: "staff-7f3a", "/staff-7f3a/" and
+    "staff-7f3a/" all give "staff-7f3a/". Only plain path characters: a URL pattern
+    would read "<…>" as a converter."""
+    path = value.strip().strip("/")
+    if not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", path):
+        raise ImproperlyConfigured(
+            f"DJANGO_ADMIN_URL must be a path such as staff-7f3a/ (letters, digits, . _ ~ -), "
+            f"not {value!r}"
+        )
+    return path + "/"
+
+
+# The admin's address (config/urls.py); production takes DJANGO_ADMIN_URL.
+ADMIN_URL = "admin/"
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: forms carry the token (the page cache fills in each
+# reader's own), and markdownx falls back to the change form's hidden field.
+CSRF_COOKIE_HTTPONLY = True
+
+
+def _attribute_hash(value: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(value.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+# Markdown tables align their columns with style="text-align:…" (Python-Markdown; nh3
+# keeps only that property, blog/markup.py). Exactly these three attribute values are
+# allowed; no other inline style, and no inline script at all. Pages come from a shared
+# cache, so a per-response nonce could not work.
+TABLE_ALIGN_STYLES = [f"text-align:{side}" for side in ("left", "center", "right")]
+# django-csp, in every environment, so that the browser tests see what readers get.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_HASHES, *map(_attribute_hash, TABLE_ALIGN_STYLES)],
+        # Uploaded images are served from this site; other sites' images are not shown
+        # (and learn nothing of who reads what).
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Failed staff sign-ins (django-axes, counted in the database). A user name is locked
+# only from the address that failed: locking the name alone would let anyone lock the
+# staff out from anywhere, and locking the address alone would shut out everyone behind
+# one shared address (an office, a mobile network). The price: from one address, five
+# tries at each user name; the password validators are the defence there.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked pair before the check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "blog.signin.client_ip"
+AXES_RESET_ON_SUCCESS = True  # a sign-in after a typo or two starts the count again
+# Failures are listed in the admin (Axes › Access attempts) until a sign-in attempt after
+# their cool-off clears them; successful sign-ins are not logged with their address,
+# which axes would keep for good.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "blog/sign_in_locked.html"  # answered 429 Too Many Requests
+
 DEFAULT_FROM_EMAIL = "blog@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -135,6 +234,8 @@ BLOG_COMMENTS_PER_PAGE = 50
 # bounds the age of the comment form's timestamp, which must stay well under
 # COMMENTS_TIMEOUT, and the memory old versions hold.
 BLOG_PAGE_CACHE_SECONDS = 10 * 60
+# `make backup` writes here (manage.py backup --output for another directory).
+BLOG_BACKUP_DIR = BASE_DIR / "backups"
 
 # Tags: typed comma-separated in the admin, so that "mandatory reporting" is one tag.
 TAGGIT_CASE_INSENSITIVE = True
@@ -186,6 +287,15 @@ BLOG_COMMENTS_HOLD_WORDS = ["casino", "viagra", "cialis", "payday", "crypto", "f
 # Per IP address: at most this many comments in this many seconds.
 BLOG_COMMENTS_RATE_LIMIT = 5
 BLOG_COMMENTS_RATE_PERIOD = 60
+# E-mailed links (confirming a comment, stopping follow-ups) work this long: seconds,
+# or a timedelta; read on every request.
+BLOG_COMMENT_LINK_MAX_AGE = 7 * 24 * 60 * 60
+# Comments' IP addresses are forgotten this many days after posting (None: kept), by
+# blog.privacy.IpRetentionMiddleware, hourly; `manage.py purge_comment_ips` does it now.
+BLOG_COMMENT_IP_RETENTION_DAYS: int | None = 30
+# Where the privacy page tells readers to ask for their comments to be erased (empty:
+# DEFAULT_FROM_EMAIL).
+BLOG_PRIVACY_CONTACT = ""
 
 # Staff who moderate: every new comment is e-mailed to them.
 MANAGERS: list[tuple[str, str]] = []

@@ -23,6 +23,7 @@ PAGES = [
     "/tags/workforce/",
     "/discussions/",
     "/references/",
+    "/privacy/",
     "/search/",
     "/search/?q=inspections",
     "/search/?q=xylophone",

@@ -1,0 +1,332 @@
+"""The figures: a line per scenario as it ends, the table, and docs/reliability.md."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from config import gunicorn as gunicorn_config
+from config.serve import ROOT
+
+DOC = ROOT / "docs" / "reliability.md"
+
+
+def workers() -> int:
+    return int(os.environ.get("WEB_CONCURRENCY") or gunicorn_config.default_workers())
+
+
+def machine() -> dict[str, Any]:
+    import django
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    try:
+        postgres = subprocess.run(  # nosec B607 # the machine's own psql, found on PATH
+            ["psql", "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except OSError:
+        postgres = "?"
+    try:
+        redis = (
+            subprocess.run(  # nosec B607 # the machine's own redis-server, on PATH
+                ["redis-server", "--version"], capture_output=True, text=True, timeout=10
+            )
+            .stdout.split()[2]
+            .removeprefix("v=")
+        )
+    except (OSError, IndexError):
+        redis = "?"
+    return {
+        "load_average": " ".join(f"{n:.1f}" for n in os.getloadavg()),
+        "cores": gunicorn_config.available_cores(),
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres,
+        "redis": redis,
+        "gunicorn": importlib.metadata.version("gunicorn"),
+    }
+
+
+def errors_text(statuses: dict[str, int]) -> str:
+    bad = {k: v for k, v in statuses.items() if not k.isdigit() or int(k) >= 400}
+    return ", ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "none"
+
+
+def recovery_text(result: dict[str, Any]) -> str:
+    rows = result["recovery"]
+    if not rows:
+        return "-"
+    worst = max((r["site_recovery_s"] or 0) for r in rows)
+    worst_client = max((r["client_recovery_max_s"] or 0) for r in rows)
+    return f"{worst:.2f} s site, {worst_client:.2f} s slowest client"
+
+
+def summary(result: dict[str, Any]) -> str:
+    c = result["comments"]
+    verdict = "passed" if not result["failures"] else "FAILED: " + "; ".join(result["failures"])
+    return (
+        f"  {result['requests']} requests in {result['elapsed_s']} s ({result['rps']} req/s), "
+        f"statuses {result['statuses']}; comments sent {c['sent']}, accepted {c['accepted']}, "
+        f"confirmed {c['confirmed']}, stored {c['stored']}; duplicates {len(c['duplicates'])}, "
+        f"order collisions {len(c['order_collisions'])}; faults {result['faults']}; "
+        f"recovery {result['recovery']}; cache warnings in log {result['log_cache_warnings']}; "
+        f"latency {result['latency_ms']} by action {result['by_action']}\n"
+        f"  {verdict}"
+    )
+
+
+COLUMNS = [
+    "database",
+    "scenario",
+    "requests",
+    "req/s",
+    "errors (status: count)",
+    "sent",
+    "accepted",
+    "stored",
+    "dupl.",
+    "collisions",
+    "503s in faults",
+    "recovery",
+    "result",
+]
+
+
+def fault_503s(r: dict[str, Any]) -> str:
+    """503s during the faults: how many were a comment being saved (a POST, or the
+    e-mailed link), and of those how many kept the reader's text."""
+    saving = r["comment_posts_503_answers"] + r.get("confirm_503", 0)
+    kept = r["comment_503_text_kept"] + r.get("confirm_503_text_kept", 0)
+    return f"{r['expected_503']} ({saving} saving a comment, text kept {kept})"
+
+
+def rows(results: list[dict[str, Any]]) -> list[list[str]]:
+    table = []
+    for r in results:
+        c = r["comments"]
+        table.append(
+            [
+                r["database"],
+                r["scenario"],
+                str(r["requests"]),
+                f"{r['rps']:.1f}",
+                errors_text(r["statuses"]),
+                str(c["sent"]),
+                str(c["confirmed"]),
+                str(c["stored"]),
+                str(len(c["duplicates"])),
+                str(len(c["order_collisions"])),
+                fault_503s(r),
+                recovery_text(r),
+                "passed" if not r["failures"] else "FAILED",
+            ]
+        )
+    return table
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    body = rows(results)
+    widths = [max(len(line[i]) for line in [COLUMNS, *body]) for i in range(len(COLUMNS))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+        for line in [COLUMNS, *body]
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def markdown_table(results: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(line) + " |" for line in rows(results)]
+    return "\n".join(lines)
+
+
+def write_doc(document: dict[str, Any]) -> None:
+    DOC.write_text(render_doc(document))
+
+
+def fault_lines(result: dict[str, Any]) -> list[str]:
+    lines = []
+    kills = [f for f in result["faults"] if f["kind"] == "pg-kill"]
+    for n, (fault, figures) in enumerate(zip(kills, result["recovery"], strict=False), 1):
+        sessions = ", ".join(
+            f"{count} {state}" for state, count in sorted(fault["sessions"].items())
+        )
+        failed = ", ".join(f"{k}: {v}" for k, v in sorted(figures["failed"].items())) or "none"
+        lines.append(
+            f"- kill {n} at {fault['at']:.1f} s ({sessions}"
+            f"{'; aimed: a comment POST in flight' if fault['aimed'] else ''}): failed "
+            f"requests {failed}; first 200 after {figures['site_recovery_s']} s, each client's "
+            f"next 200 after {figures['client_recovery_median_s']} s (median), "
+            f"{figures['client_recovery_max_s']} s (slowest)"
+        )
+    stops = {f["kind"]: f["at"] for f in result["faults"] if f["kind"].startswith("redis")}
+    if stops:
+        lines.append(
+            f"- Redis stopped at {stops.get('redis-stop', '?')} s, started again at "
+            f"{stops.get('redis-start', '?')} s; {result['log_cache_warnings']} "
+            f'"Page cache … failed" warnings in the server log; '
+            f"{result['cache_keys_after']} keys in Redis at the end (the cache in use again)"
+        )
+    return lines
+
+
+def render_doc(document: dict[str, Any]) -> str:
+    machine = document["machine"]
+    options = document["options"]
+    results = document["results"]
+    details = []
+    for r in results:
+        c = r["comments"]
+        details.append(f"### {r['database']}, {r['scenario']} (cache: {r['cache']})")
+        details.append("")
+        details.append(
+            f"{r['requests']} requests in {r['elapsed_s']} s ({r['rps']} req/s); latency "
+            f"p50 {r['latency_ms'].get('p50')} ms, p99 {r['latency_ms'].get('p99')} ms. "
+            f"Statuses: {', '.join(f'{k}: {v}' for k, v in r['statuses'].items())}."
+        )
+        details.append("")
+        details.append(
+            f"Comments: {c['sent']} sent ({c['signed_in']} signed in, {c['anonymous']} "
+            f"anonymous; {c['targets'].get('hot', 0)} replies to the {3} hot comments, "
+            f"{c['targets'].get('reply', 0)} to other comments, {c['targets'].get('new', 0)} "
+            f"new threads), {c['post_attempts']} POSTs, {c['accepted']} accepted, "
+            f"{c['confirmed']} confirmed or saved, {c['stored']} stored; "
+            f"{c['double_confirmed']} links followed twice; duplicates "
+            f"{len(c['duplicates'])}, lost {len(c['lost'])}, stored but not accepted "
+            f"{len(c['stored_not_accepted'])}; order collisions "
+            f"{len(c['order_collisions'])}, thread order problems {c['tree_problem_count']} "
+            f"({c['comments_in_database']} comments in {c['threads']} threads, "
+            f"deepest level {c['deepest_level']})."
+        )
+        if r["scenario"] == "pg-kill":
+            details.append("")
+            details.append(
+                f"503s during the faults: {r['expected_503']} (comment POSTs: "
+                f"{r['comment_posts_503']}, each with the reader's text in the page: "
+                f"{r['comment_503_text_kept']} of {r['comment_posts_503_answers']}"
+                f"; sent again and accepted: {r['comment_posts_503_then_accepted']}; "
+                f"confirmation links: {r['confirm_503']}, with the text: "
+                f"{r['confirm_503_text_kept']}; comment forms: {r['comment_forms_503']})."
+            )
+        lines = fault_lines(r)
+        if lines:
+            details += ["", *lines]
+        details.append("")
+        details.append(
+            "Result: passed."
+            if not r["failures"]
+            else "Result: FAILED: " + "; ".join(r["failures"])
+        )
+        details.append("")
+    return DOC_TEXT.format(
+        date=document["date"][:10],
+        table=markdown_table(results),
+        details="\n".join(details).rstrip(),
+        clients=options["clients"],
+        comments=options["comments"],
+        seed=options["seed"],
+        workers=options["workers"],
+        elapsed=round(document["elapsed_s"] / 60, 1),
+        **{"load_average": "?", **machine},
+    )
+
+
+DOC_TEXT = """\
+# Reliability
+
+How the site behaves under concurrent load and when PostgreSQL or Redis fails, and how
+to check it again. The figures below are the output of one `make reliability` run on
+{date}, written by it (`--write-doc`); the full JSON of that run is
+`tests/reliability/results.json`.
+
+## Reproduce
+
+```sh
+make reliability                                   # both databases, every scenario
+make reliability RELIABILITY_ARGS="--db sqlite"    # SQLite only
+make reliability RELIABILITY_ARGS="--write-doc"    # and rewrite this page
+```
+
+`python -m tests.reliability --help` lists the options (`--clients`, `--comments`,
+`--duration`, `--seed`, `--workers`, `--scenarios`). The same scenarios, smaller, run in
+the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
+`make test`, on PostgreSQL with Redis in `make test-postgres`;
+`pytest -m "not reliability"` leaves them out.
+
+## What is tested
+
+- **The server** is started exactly as `make serve` starts it (`config.serve`: the same
+  environment, `migrate`, `load_april_2014`, `collectstatic`, gunicorn with
+  `config/gunicorn.py`, {workers} sync workers here) on a fresh database: a temporary
+  SQLite file (WAL, `BEGIN IMMEDIATE`, 20 s busy timeout, as in production), or a
+  PostgreSQL database of its own, created for the run and dropped after it. The
+  settings are production's (`tests/reliability/settings.py`) with two changes only: the
+  per-address comment limit is raised, since every client is 127.0.0.1 (it stays on,
+  counted in the cache), and e-mail is written to files, where the harness reads the
+  confirmation links.
+- **The load**: {clients} concurrent clients (threads, one HTTP session each, seed
+  {seed}) send {comments} comments between them, reading 1 to 3 pages before each (home,
+  archives, tags, posts, a discussion's second page, feeds, search, sitemap). To comment
+  a client loads the post page or the reply page, takes the form's security fields and
+  CSRF token from the HTML and posts: half the comments answer one of three "hot"
+  comments, at the same moments; three in ten answer a comment posted earlier in the
+  run; the rest start threads. Every third client is signed in (its comment is saved in
+  the POST); the others follow the link e-mailed to them (one in twenty follows it
+  twice). One comment in five is then looked for where the site says it is.
+- **The checks**, against the database afterwards: no 5xx (but the 503s a fault
+  calls for), every request answered; every accepted comment (302, and confirmed for
+  anonymous readers) stored exactly once, under the id the site gave, and nothing
+  stored that was not accepted (each comment carries a unique marker); no two
+  comments at the same position of a thread; every level one below its parent's; and
+  each thread's order a depth-first walk of its tree, positions 1 to n.
+- **PostgreSQL killed** (`pg-kill`): at every tenth of the comments from 10 to 80 %,
+  `pg_terminate_backend` on every session of the site's database, aimed (waiting up to
+  3 s) at a moment when a comment POST is in flight and a session is writing.
+  Requests hit by it must answer 503 (a comment POST with the reader's text in the
+  form), the site must answer the next request, and no committed comment may be lost
+  (a confirmation link that meets it answers 503 with the text too, and is followed
+  again). A reader whose comment got a 503 reloads and sends it again. Recovery time
+  is from the kill to the first 200 of a request started after it (for the site, and
+  for each client): it includes that request's own time.
+- **Redis stopped** (`redis-stop`): the page cache is a private `redis-server` (no
+  persistence) stopped at 30 % of the comments and started again at 70 %. Pages must
+  keep being served from the database, with the page cache's warning in the server's
+  log, and comments keep being accepted (the rate limit lets them through when its
+  counter cannot be reached).
+
+## The run
+
+{table}
+
+"errors" lists every status of 400 and above and every request without an answer;
+"accepted" counts comments confirmed (anonymous) or saved (signed in); "503s in faults"
+counts the 503 answers in the seconds after a kill, and among them those that were
+saving a comment (its POST, or its e-mailed link) and how many of those showed the
+reader's text. The whole run took {elapsed} minutes.
+
+{details}
+
+## The machine
+
+{cores} cores ({cpu}), {platform}; Python {python}, Django {django}, SQLite {sqlite},
+{postgresql}, Redis {redis}, gunicorn {gunicorn}. The clients run on the same machine
+as the server, the database and the cache, so the request rates are those of this
+whole set-up on loopback, not a capacity; and with {clients} clients sharing {workers}
+workers, most of a request's latency is its wait for a worker. Load average when the
+run began: {load_average} (other work on the machine slows every figure).
+"""
