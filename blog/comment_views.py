@@ -9,6 +9,7 @@ that its parent does not exist).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -138,17 +140,19 @@ def post_comment(request: HttpRequest) -> HttpResponse:
         return form_page(request, post, form, status=400)
     if "preview" in data:
         return form_page(request, post, form, status=200)
+    comment = form.get_comment_object(site_id=get_current_site(request).pk)
+    comment.ip_address = client_ip(request)
+    if user.is_authenticated:
+        comment.user = user
+        # Sent again: not a new comment, and not counted against the rate limit.
+        if (earlier := already_posted(comment)) is not None:
+            return redirect(f"{reverse('comments-xtd-sent')}?{urlencode({'c': earlier.pk})}")
     if not allow_comment(request):
         return form_page(
             request, post, form, status=429,
             problems=["You have posted several comments in the last minute. "
                       "Please wait a minute, then send this one again."],
         )  # fmt: skip
-
-    comment = form.get_comment_object(site_id=get_current_site(request).pk)
-    comment.ip_address = client_ip(request)
-    if user.is_authenticated:
-        comment.user = user
     # The moderator decides here: refuse (blocklisted), or hold for approval.
     responses = comment_will_be_posted.send(sender=TmpXtdComment, comment=comment, request=request)
     if any(response is False for _, response in responses):
@@ -187,6 +191,31 @@ def reply(request: HttpRequest, cid: int) -> HttpResponse:
     form = CommentForm(post, comment=parent, user=request.user)
     context = {"post": post, "parent": parent, "form": form}
     return render(request, "blog/comment_reply.html", context)
+
+
+# How long a signed-in reader's identical comment counts as the same one sent again.
+RESENT_WITHIN = datetime.timedelta(minutes=15)
+
+
+def already_posted(comment: TmpXtdComment) -> Comment | None:
+    """The signed-in reader's identical comment, on the same post and answering the same
+    comment, saved in the last few minutes: the form sent twice (a double click), or
+    sent again after a 503 whose transaction had in fact committed as the connection
+    died. Readers who are not signed in save nothing here: their confirmation link
+    is the one that writes, and it checks for itself (already_confirmed)."""
+    same = Comment.objects.filter(
+        user=comment.user,
+        object_pk=comment.object_pk,
+        comment=comment.comment,
+        submit_date__gte=comment.submit_date - RESENT_WITHIN,
+        is_removed=False,
+    )
+    # A top-level comment is its own parent, in django-comments-xtd's rows.
+    if comment.parent_id:
+        same = same.filter(parent_id=comment.parent_id).exclude(pk=comment.parent_id)
+    else:
+        same = same.filter(parent_id=F("pk"))
+    return same.order_by("-submit_date").first()
 
 
 def already_confirmed(pending: TmpXtdComment) -> Comment | None:

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 
+from . import cachefaults
 from .models import ContentVersion, Post, comments_window
 
 logger = logging.getLogger(__name__)
@@ -228,11 +228,10 @@ def _response(request: HttpRequest, entry: Entry) -> HttpResponse:
 
 def _cache_call(method: str, *args) -> Any:
     """The cache is a help, never a requirement: if it fails, the page is built from
-    the database, and the failure is logged."""
+    the database (blog.cachefaults)."""
     try:
-        return getattr(cache, method)(*args)
-    except Exception:
-        logger.warning("Page cache %s failed; serving from the database.", method, exc_info=True)
+        return cachefaults.call(method, *args, what="Page cache", log=logger)
+    except cachefaults.CacheDown:
         return None
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
+
+from . import cachefaults
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +43,19 @@ def allow_comment(request: HttpRequest) -> bool:
     key = f"comment-rate:{client_ip(request)}:{window}"
     try:
         count = _count(key, period + 1)
-    except Exception:  # any cache backend's failure: each raises its own errors
-        logger.warning("Comment rate limit not checked: the cache failed.", exc_info=True)
+    except cachefaults.CacheDown:
+        logger.warning("Comment rate limit not checked: the cache failed.")
         return True
     return count <= limit
 
 
 def _count(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
+    def call(method: str, *args) -> Any:
+        return cachefaults.call(method, *args, what="Comment rate limit", log=logger)
+
+    call("add", key, 0, timeout)
     try:
-        return cache.incr(key)
+        return call("incr", key)
     except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=timeout)
+        call("set", key, 1, timeout)
         return 1

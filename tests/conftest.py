@@ -3,13 +3,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from blog import cachefaults
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """The comment rate limit counts in the cache: each test starts from nothing."""
+    """The comment rate limit counts in the cache: each test starts from nothing, with
+    a cache that no earlier test's failure keeps unasked."""
+    cachefaults.reset()
     cache.clear()
     yield
     cache.clear()
+    cachefaults.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

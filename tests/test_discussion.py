@@ -160,6 +160,27 @@ class SignedInCommentTests(DiscussionTestCase):
         self.assertEqual([m.to for m in mail.outbox], [["moderator@example.org"]])
 
 
+    def test_the_same_comment_sent_again_is_stored_once(self):
+        # A double click, or the form sent again after a 503 whose commit went through.
+        self.signed_in_reader()
+        first = post_comment(self.client, self.post, comment="Sent twice.")
+        again = post_comment(self.client, self.post, comment="Sent twice.")
+        comment = Comment.objects.get()
+        self.assertEqual(first.url, f"/comments/sent/?c={comment.pk}")
+        self.assertEqual(again.url, first.url)
+        # Different words, or an answer to a comment, are comments of their own...
+        post_comment(self.client, self.post, comment="Something else.")
+        post_comment(self.client, self.post, reply_to=comment.pk, comment="Sent twice.")
+        post_comment(self.client, self.post, reply_to=comment.pk, comment="Sent twice.")
+        self.assertEqual(Comment.objects.count(), 3)
+        # ...and so is the same text a while later, or from someone else.
+        with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
+            post_comment(self.client, self.post, comment="Sent twice.")
+        self.signed_in_reader("another")
+        post_comment(self.client, self.post, comment="Sent twice.")
+        self.assertEqual(Comment.objects.filter(comment="Sent twice.", level=0).count(), 3)
+
+
 class ThreadingTests(DiscussionTestCase):
     def test_replies_nest_inside_their_parents_article_to_three_levels(self):
         top = comment_and_confirm(self.client, self.post, comment="Top")

@@ -24,6 +24,7 @@ from taggit.models import Tag
 from blog import pagecache
 from blog.admin import CommentAdmin, PostAdmin
 from blog.models import Comment, Post, Reference
+from config.settings.base import cache_from_url
 
 from .discussion import comment_and_confirm, confirmation_path, form_data, get
 from .factories import london, make_post, make_staff, make_user
@@ -196,6 +197,25 @@ class ServingTests(PageCacheTestCase):
         with override_settings(CACHES=unreachable), self.assertLogs("blog.pagecache", "WARNING"):
             response = self.client.get(self.post.get_absolute_url())
         self.assertContains(response, "Stepping up")
+
+    def test_a_failed_cache_is_left_alone_for_a_while(self):
+        # Not asked (nor warned about) again for BLOG_CACHE_RETRY_SECONDS: a stopped
+        # Redis would otherwise fail several times in every request.
+        unreachable = {"default": cache_from_url("redis://127.0.0.1:1/0")}
+        url = self.post.get_absolute_url()
+        with override_settings(CACHES=unreachable):
+            with self.assertLogs("blog.pagecache", "WARNING") as logs:
+                self.client.get(url)
+            self.assertEqual(len(logs.output), 1, logs.output)
+            self.assertIn("asking the cache again in 5 s", logs.output[0])
+            with self.assertNoLogs("blog.pagecache", "WARNING"):
+                self.assertContains(self.client.get(url), "Stepping up")
+            with override_settings(BLOG_CACHE_RETRY_SECONDS=0):
+                for _ in range(2):  # asked, and failing, at every call again
+                    with self.assertLogs("blog.pagecache", "WARNING") as logs:
+                        self.assertContains(self.client.get(url), "Stepping up")
+                    # The page's get and set, and its fragments'.
+                    self.assertGreater(len(logs.output), 2)
 
 
 class InvalidationTests(PageCacheTestCase):

@@ -234,6 +234,8 @@ BLOG_COMMENTS_PER_PAGE = 50
 # bounds the age of the comment form's timestamp, which must stay well under
 # COMMENTS_TIMEOUT, and the memory old versions hold.
 BLOG_PAGE_CACHE_SECONDS = 10 * 60
+# After the cache fails, each process leaves it alone this long (blog.cachefaults).
+BLOG_CACHE_RETRY_SECONDS = 5
 # `make backup` writes here (manage.py backup --output for another directory).
 BLOG_BACKUP_DIR = BASE_DIR / "backups"
 
