@@ -59,6 +59,9 @@ def notify_comment_followers(comment: Comment) -> None:
             content_type=comment.content_type_id,
             object_pk=comment.object_pk,
             is_public=True,
+            # A comment a moderator removed follows nothing: its author may still
+            # follow through another of theirs.
+            is_removed=False,
             followup=True,
         )
         .exclude(user_email=comment.user_email)

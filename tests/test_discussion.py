@@ -380,6 +380,18 @@ class FollowUpTests(DiscussionTestCase):
         comment_and_confirm(self.client, self.post, name="Cy", email="cy@example.org")
         self.assertEqual([m for m in mail.outbox if m.to == ["ann@example.org"]], [])
 
+    def test_a_removed_comment_follows_nothing(self):
+        removed = comment_and_confirm(self.client, self.post, followup="on", comment="Spam")
+        Comment.objects.filter(pk=removed.pk).update(is_removed=True)
+        mail.outbox.clear()
+        comment_and_confirm(self.client, self.post, **BOB, comment="A comment")
+        self.assertEqual([m for m in mail.outbox if m.to == ["ann@example.org"]], [])
+        # Following through another comment of theirs still works.
+        comment_and_confirm(self.client, self.post, followup="on", comment="Tell me")
+        mail.outbox.clear()
+        comment_and_confirm(self.client, self.post, **BOB, comment="Another")
+        self.assertEqual(len([m for m in mail.outbox if m.to == ["ann@example.org"]]), 1)
+
     def test_a_broken_mute_link_says_so(self):
         response = self.client.get("/comments/mute/not-a-real-key/")
         self.assertContains(response, "link to stop e-mails is not valid", status_code=400)
