@@ -158,7 +158,7 @@ def test_pages_are_served_from_the_database_while_redis_is_down(prepared):
 
     assert [f["kind"] for f in result["faults"]] == ["redis-stop", "redis-start"]
     assert result["server_errors"] == 0
-    assert result["log_cache_warnings"] > 0
+    assert result["log_cache_fault_warnings"] > 0
     stopped, started = (f["at"] for f in result["faults"])
     assert result["by_action"]["read"].keys() == {"200"}
     assert result["cache_keys_after"], "the page cache was not used again after Redis came back"

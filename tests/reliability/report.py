@@ -305,9 +305,10 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
   for each client): it includes that request's own time.
 - **Redis stopped** (`redis-stop`): the page cache is a private `redis-server` (no
   persistence) stopped at 30 % of the comments and started again at 70 %. Pages must
-  keep being served from the database, with the page cache's warning in the server's
-  log, and comments keep being accepted (the rate limit lets them through when its
-  counter cannot be reached).
+  keep being served from the database, with a warning that the cache failed in the
+  server's log (each worker then leaves the cache alone for 5 s, so one warning per
+  worker every 5 s at most), and comments keep being accepted (the rate limit lets them
+  through when its counter cannot be reached).
 
 ## The run
 
