@@ -38,17 +38,13 @@ from django_comments_xtd.signals import comment_thread_muted, confirmation_recei
 from . import links
 from .comment_mail import notify_comment_followers
 from .converters import parse_id
-from .dbfaults import NOT_SAVED, keeps_text_on_database_fault
+from .dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
 from .forms import CommentForm
 from .markup import render_comment_text
 from .models import Comment, Post
 from .ratelimit import allow_comment, client_ip
 
 CLOSED = "Comments are closed on this post, so yours was not posted."
-NOT_CONFIRMED = (
-    "The site could not publish your comment just now. The link in your e-mail still "
-    "works: please follow it again in a minute."
-)
 
 
 def refused(

@@ -20,8 +20,10 @@ from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
+
+from . import links
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ NOT_CARRIED = frozenset({"comment", "csrfmiddlewaretoken", "honeypot", "post", "
 NOT_SAVED = (
     "The site could not save your comment just now, so it was not posted. Your text is "
     "kept: please send it again in a minute."
+)
+NOT_CONFIRMED = (
+    "The site could not publish your comment just now. The link in your e-mail still "
+    "works: please follow it again in a minute."
 )
 
 
@@ -62,7 +68,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
     drop_broken_connections()
     if request.method == "POST" and request.path == reverse("comments-post-comment"):
         return retry_later(comment_not_saved_without_database(request, NOT_SAVED))
+    if confirmation_key(request):
+        return retry_later(comment_not_saved_without_database(request, NOT_CONFIRMED))
     return retry_later(HttpResponse(render_to_string("503.html")))
+
+
+def confirmation_key(request: HttpRequest) -> str:
+    """The key of a confirmation link being followed, or "". Resolved here because a
+    fault before the view leaves the request unresolved."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return ""
+    return match.kwargs.get("key", "") if match.url_name == "comments-xtd-confirm" else ""
 
 
 def comment_not_saved_without_database(request: HttpRequest, message: str) -> HttpResponse:
@@ -73,7 +91,10 @@ def comment_not_saved_without_database(request: HttpRequest, message: str) -> Ht
     csrf.process_request(request)
     context = {
         "message": message,
-        "text": request.POST.get("comment", ""),
+        # A comment sent, or one carried by the confirmation link followed.
+        "text": request.POST.get("comment", "") or links.confirmation_text(
+            confirmation_key(request)
+        ),
         "carried": [(k, v) for k, v in request.POST.items() if k not in NOT_CARRIED],
         "csrf_token": get_token(request),
     }

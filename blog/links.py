@@ -135,6 +135,17 @@ def read_confirmation(token: str) -> TmpXtdComment:
     return _read(token, CONFIRM_SALT, _pending_comment)
 
 
+def confirmation_text(token: str) -> str:
+    """The comment text a confirmation link carries, "" when the link is not ours. No
+    age check, and no query: for the page that says the database failed."""
+    try:
+        payload = signing.loads(token, salt=CONFIRM_SALT)
+    except (signing.BadSignature, ValueError, zlib.error):
+        return ""
+    text = payload.get("comment") if isinstance(payload, dict) else None
+    return text if isinstance(text, str) else ""
+
+
 def _pending_comment(payload: dict) -> TmpXtdComment:
     if payload.keys() != CONFIRMATION_FIELDS.keys() or not all(
         type(payload[name]) in types for name, types in CONFIRMATION_FIELDS.items()

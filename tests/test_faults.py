@@ -197,6 +197,15 @@ class PostgreSQLFaultTests(FaultTestCase):
         self.assertEqual(self.client.get(self.post.get_absolute_url()).status_code, 200)
         self.client.post("/comments/post/", resend)
         self.assertIn(TEXT.strip(), mail.outbox[-1].body)  # the confirmation e-mail
+        # Its link followed while the database is down: the text, shown from the link.
+        link = confirmation_path(mail.outbox[-1])
+        with database_down(), self.assertLogs("django.request", "ERROR"):
+            response = self.client.get(link)
+        self.assertEqual(response.status_code, 503)
+        self.assertIn(TEXT.strip(), soup(response).select_one("textarea").get_text())
+        self.assertContains(response, "link in your e-mail still works", status_code=503)
+        self.assertEqual(self.client.get(link).status_code, 302)
+        self.assertEqual(Comment.objects.filter(comment=TEXT.strip()).count(), 1)
 
 
 # SQLite -----------------------------------------------------------------------------
