@@ -14,10 +14,9 @@ from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 from taggit.models import Tag
 
-from .models import Comment, Post, Reference, TaggedPost
+from .models import Comment, Post, Reference, TaggedPost, rows_updated
 from .pagecache import invalidate
 from .search import index_post
-from .sources import fill_keys
 
 
 def _cascading_from(origin, model: type) -> bool:
@@ -37,7 +36,7 @@ def render_and_index_post(sender, instance: Post, raw: bool, **kwargs) -> None:
 def fill_reference_keys(sender, instance: Reference, **kwargs) -> None:
     # A receiver, not Reference.save(): loaddata saves raw, bypassing save(), but
     # still sends pre_save.
-    fill_keys(instance)
+    instance.fill_keys()
 
 
 @receiver(post_save, sender=Reference)
@@ -117,3 +116,8 @@ for model in PAGE_SOURCES:
 def invalidate_pages_of_a_retagged_post(sender, action: str, **kwargs) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
         invalidate()
+
+
+@receiver(rows_updated)
+def invalidate_pages_of_updated_rows(sender, **kwargs) -> None:
+    invalidate()

@@ -13,17 +13,9 @@ from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from blog.citations import citation_key, normalise_citation, sort_key, url_key
 from blog.models import Post, Reference
-from blog.sources import (
-    attach_citing_posts,
-    attach_other_citations,
-    citation_key,
-    group_works,
-    normalise_citation,
-    published_works,
-    sort_key,
-    url_key,
-)
+from blog.sources import attach_citing_posts, attach_other_citations, group_works, published_works
 
 from .factories import london, make_post, make_user
 from .html import soup, text, texts

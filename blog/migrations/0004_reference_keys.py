@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def fill_keys(apps, schema_editor) -> None:
     """Key the references already there, as the pre_save receiver keys new ones."""
-    from blog.sources import citation_key, url_key
+    from blog.citations import citation_key, url_key
 
     Reference = apps.get_model("blog", "Reference")
     references = list(Reference.objects.only("citation", "url"))

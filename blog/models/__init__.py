@@ -1,0 +1,39 @@
+"""The blog's models, by subject: posts and their references (``posts``), readers'
+comments (``comments``), and the rows derived from both for search and the page cache
+(``derived``)."""
+
+from .base import PageSourceQuerySet, rows_updated
+from .comments import (
+    Comment,
+    CommentQuerySet,
+    comments_window,
+    discussion_page_query,
+)
+from .derived import ContentVersion, SearchDocument
+from .posts import (
+    DISCUSSED_ORDER,
+    SLUG_MAX_LENGTH,
+    Post,
+    PostQuerySet,
+    Reference,
+    TaggedPost,
+    reading_minutes,
+)
+
+__all__ = [
+    "DISCUSSED_ORDER",
+    "SLUG_MAX_LENGTH",
+    "Comment",
+    "CommentQuerySet",
+    "ContentVersion",
+    "PageSourceQuerySet",
+    "Post",
+    "PostQuerySet",
+    "Reference",
+    "SearchDocument",
+    "TaggedPost",
+    "comments_window",
+    "discussion_page_query",
+    "reading_minutes",
+    "rows_updated",
+]
