@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import Textarea
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -14,8 +14,10 @@ from django_comments.models import CommentFlag
 from django_comments_xtd.admin import BlackListedDomainAdmin, XtdCommentsAdmin
 from django_comments_xtd.models import BlackListedDomain
 from markdownx.admin import MarkdownxModelAdmin
+from taggit.forms import TagField, TagWidget
 
 from .models import Comment, Post, Reference
+from .publishing import post_writes, set_tags
 from .tagging import format_tags, validate_tag_names
 
 
@@ -28,12 +30,25 @@ class ReferenceInline(admin.TabularInline):
 
 
 class PostAdminForm(forms.ModelForm):
+    # A form field, not the model's: the tags are saved by the write path's set_tags()
+    # (blog.publishing) with the post, not by taggit's manager in save_m2m().
+    tags = TagField(
+        required=False,
+        widget=TagWidget(attrs={"class": "vLargeTextField"}),
+        help_text="Comma-separated, e.g. “mandatory reporting, Ofsted”.",
+    )
+
     class Meta:
         model = Post
         fields = [
-            "title", "body", "tags", "status", "published_at", "author", "slug",
+            "title", "body", "status", "published_at", "author", "slug",
             "allow_comments", "call_for_answers",
         ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and not self.is_bound:
+            self.initial["tags"] = list(self.instance.tags.all())
 
     def clean_tags(self) -> list[str]:
         names = self.cleaned_data["tags"]
@@ -63,14 +78,27 @@ class PostAdmin(MarkdownxModelAdmin):
         ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
     ]
 
-    def formfield_for_dbfield(
-        self, db_field: models.Field, request: HttpRequest, **kwargs
-    ) -> forms.Field | None:
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "tags":
-            field.widget.attrs["class"] = "vLargeTextField"
-            field.help_text = "Comma-separated, e.g. “mandatory reporting, Ofsted”."
-        return field
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        # The admin saves a post in three steps (save_model, the references inline, the
+        # tags in save_related): one write, rendered, indexed and announced once, after
+        # the last of them (blog.publishing).
+        with post_writes():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, post: Post, form, change: bool) -> None:
+        with post_writes() as writes:
+            super().save_model(request, post, form, change)
+            writes.add(post)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # Not form.save_m2m(): the tags are a post's only many-to-many, and the write
+        # path saves them in a few statements, where taggit's manager takes several a tag.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        set_tags(form.instance, form.cleaned_data["tags"])
 
     def view_on_site(self, post: Post) -> str:
         # Relative, not through the Site domain, so it works on any host and port.

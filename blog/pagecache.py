@@ -76,18 +76,78 @@ def _next_change_without_a_write() -> datetime.datetime | None:
     return min((m for m in moments if m is not None), default=None)
 
 
-def invalidate() -> None:
-    """A new token: every page cached so far is out of reach. Call it in the transaction
-    that makes the change, so that no request can see the new token with the old data."""
+def _store_version(*, new_token: bool = True) -> None:
+    """Write the version row: a new token (unless only the next change moved) and the
+    moment the pages next change by the clock alone."""
     next_change = _next_change_without_a_write()
     values = {
-        "token": secrets.token_hex(16),
         "changed_at": timezone.now(),
         "next_change_at": int(next_change.timestamp()) if next_change else None,
     }
-    with transaction.atomic():
-        if not ContentVersion.objects.filter(pk=VERSION_PK).update(**values):
-            ContentVersion.objects.create(pk=VERSION_PK, **values)
+    token = {"token": secrets.token_hex(16)}
+    # No savepoint of its own: a failure here fails the caller's whole write.
+    with transaction.atomic(savepoint=False):
+        updated = ContentVersion.objects.filter(pk=VERSION_PK).update(
+            **values, **(token if new_token else {})
+        )
+        if not updated:
+            ContentVersion.objects.create(pk=VERSION_PK, **values, **token)
+
+
+class _Renewal:
+    """The token renewal of the transaction in progress, as an on-commit callback: it
+    is in ``run_on_commit`` while its renewal is pending in the transaction
+    (a rollback, of the whole or of the savepoint it was made in, drops both)."""
+
+    def __init__(self, transaction_key: tuple) -> None:
+        self.transaction_key = transaction_key
+        self.more_writes = False
+
+    def pending(self, db, transaction_key: tuple) -> bool:
+        return transaction_key == self.transaction_key and any(
+            callback is self for _, callback, _ in db.run_on_commit
+        )
+
+    def __call__(self) -> None:
+        # Writes after the renewal, in its transaction, may have scheduled or moved a
+        # post: the moment of the next change by the clock alone is read again.
+        if self.more_writes:
+            _store_version(new_token=False)
+
+
+def _transaction(db) -> tuple[transaction.Atomic, tuple] | None:
+    """The atomic block that opened the transaction in progress (the outermost one a
+    test case did not open), and what tells this transaction from an earlier one the
+    same block opened (a decorator's block is entered again and again): its savepoint,
+    which a test case's transaction has and a real one has not."""
+    offset = len(db.savepoint_ids) - len(db.atomic_blocks)
+    for index, block in enumerate(db.atomic_blocks):
+        if not block._from_testcase:
+            sid = db.savepoint_ids[index + offset] if index + offset >= 0 else None
+            return block, (id(block), sid)
+    return None
+
+
+def invalidate() -> None:
+    """A new token: every page cached so far is out of reach. Call it in the transaction
+    that makes the change, so that no request can see the new token with the old data.
+
+    At most once per transaction, whatever was written: one new token makes every page
+    cached before it unreachable, so a second in the same transaction would only cost
+    another write (a post saved with its references and tags, a restore, a bulk
+    moderation)."""
+    db = transaction.get_connection()
+    current = _transaction(db)
+    if current is not None:
+        block, key = current
+        renewal = getattr(block, "_pagecache_renewal", None)
+        if renewal is not None and renewal.pending(db, key):
+            renewal.more_writes = True
+            return
+    _store_version()
+    if current is not None:
+        block._pagecache_renewal = renewal = _Renewal(key)
+        transaction.on_commit(renewal)
 
 
 @functools.cache

@@ -35,6 +35,7 @@ from .models import Post, SearchDocument
 MAX_QUERY_LENGTH = 200
 MAX_PHRASES = 12
 SNIPPET_WORDS = 30
+BATCH_SIZE = 500
 # Marks around matched words in snippets: control characters no writer types (they are
 # removed from the indexed text), so the snippet can be escaped whole and marked after.
 START, STOP = "\x02", "\x03"
@@ -92,34 +93,40 @@ def document_fields(
     return {name: value.translate(_MARKERS) for name, value in fields.items()}
 
 
-def index_post(post: Post) -> None:
-    """Bring the post's search document in line with the post, in the caller's
-    transaction (the engines' indexes follow the document table)."""
-    fields = document_fields(
-        post,
-        post.tags.values_list("name", flat=True),
-        post.references.order_by("number").values_list("citation", flat=True),
-    )
-    SearchDocument.objects.update_or_create(post_id=post.pk, defaults=fields)
-
-
-def rebuild_index(batch_size: int = 500) -> int:
-    """Index every post afresh (after bulk inserts, which send no signals)."""
-    SearchDocument.objects.all().delete()
-    posts = Post.objects.prefetch_related("tags", "references").order_by("pk")
+def index_posts(posts: Iterable[Post]) -> None:
+    """Bring the posts' search documents in line with the posts, in the caller's
+    transaction (the engines' indexes follow the document table). The posts' tags and
+    references are read from their prefetched rows when they have them: two statements
+    for any number of posts, besides those reads."""
     documents = [
         SearchDocument(
             post=post,
             **document_fields(
                 post,
                 (tag.name for tag in post.tags.all()),
-                (reference.citation for reference in post.references.all()),
+                (ref.citation for ref in sorted(post.references.all(), key=_by_number)),
             ),
         )
-        for post in posts.iterator(chunk_size=batch_size)
+        for post in posts
     ]
-    SearchDocument.objects.bulk_create(documents, batch_size=batch_size)
-    return len(documents)
+    if not documents:
+        return
+    SearchDocument.objects.filter(post__in=[d.post_id for d in documents]).delete()
+    SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
+
+
+def rebuild_index() -> int:
+    """Index every post afresh (after bulk inserts, which send no signals)."""
+    SearchDocument.objects.all().delete()
+    ids = list(Post.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
+        index_posts(Post.objects.filter(pk__in=batch).prefetch_related("tags", "references"))
+    return len(ids)
+
+
+def _by_number(reference) -> int:
+    return reference.number
 
 
 # The engines ----------------------------------------------------------------------

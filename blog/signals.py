@@ -1,7 +1,19 @@
-"""Keep what is derived from a post in step with it, however it changes (admin, inline,
-shell, fixture): its stored HTML, which depends on its references; its search
-document, which holds its title, tags, body and references; and the cached pages that
-show it."""
+"""Receivers for the writes that do not go through the post write path's own code.
+
+A post's writers (the admin, the fixture loader, a restore, the demo data) write through
+``blog.publishing.post_writes()`` and name the posts they write. What reaches a post
+from elsewhere is caught here and sent the same way (``post_changed``):
+
+- rows saved by code that is not ours, inside a writer's scope: the admin's references
+  inline (a formset) and its tags (taggit's manager), loaddata's raw rows;
+- the same writes outside any scope: a shell, a data migration, a test;
+- a tag renamed or deleted in taggit's admin, which changes the posts that carry it.
+
+Everything else readers' pages show (comments, authors, the site) and any bulk UPDATE
+renews the page cache's token directly, in the transaction of the change.
+"""
+
+from __future__ import annotations
 
 import weakref
 
@@ -16,7 +28,7 @@ from taggit.models import Tag
 
 from .models import Comment, Post, Reference, TaggedPost, rows_updated
 from .pagecache import invalidate
-from .search import index_post
+from .publishing import post_changed, posts_changed
 
 
 def _cascading_from(origin, model: type) -> bool:
@@ -24,75 +36,80 @@ def _cascading_from(origin, model: type) -> bool:
     return isinstance(origin, model) or (isinstance(origin, QuerySet) and origin.model is model)
 
 
+# Posts and what is derived into them ---------------------------------------------
+
+
 @receiver(post_save, sender=Post)
-def render_and_index_post(sender, instance: Post, raw: bool, **kwargs) -> None:
-    # loaddata saves raw, bypassing Post.save(): render what the fixture brought.
-    if raw:
-        instance.refresh_body_html()
-    index_post(instance)
+def post_saved(sender, instance: Post, **kwargs) -> None:
+    post_changed(instance)
 
 
 @receiver(pre_save, sender=Reference)
-def fill_reference_keys(sender, instance: Reference, **kwargs) -> None:
-    # A receiver, not Reference.save(): loaddata saves raw, bypassing save(), but
-    # still sends pre_save.
-    instance.fill_keys()
+def key_loaded_reference(sender, instance: Reference, raw: bool, **kwargs) -> None:
+    # loaddata saves raw, bypassing Reference.save(), which keys every other save.
+    if raw:
+        instance.fill_keys()
 
 
 @receiver(post_save, sender=Reference)
 @receiver(post_delete, sender=Reference)
-def rerender_citing_post(sender, instance: Reference, origin=None, **kwargs) -> None:
+def reference_written(sender, instance: Reference, origin=None, **kwargs) -> None:
     # When the post itself is being deleted its references go with it: nothing to render.
     if _cascading_from(origin, Post):
         return
-    post = Post.objects.filter(pk=instance.post_id).first()
-    if post is not None:
-        post.refresh_body_html()
-        index_post(post)
+    # The post the writer holds, when it holds one, is the copy to give the new HTML.
+    post_changed(instance._state.fields_cache.get("post") or instance.post_id)
 
 
 @receiver(m2m_changed, sender=TaggedPost)
-def index_retagged_post(sender, instance, action: str, reverse: bool, **kwargs) -> None:
+def post_retagged(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
     # taggit sends these for add, remove, set and clear on post.tags.
-    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, Post):
-        index_post(instance)
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if isinstance(instance, Post):
+        post_changed(instance)
+    elif pk_set:  # from the tag's side: tag.post_set.add(…)
+        posts_changed(pk_set)
 
 
 @receiver(post_save, sender=TaggedPost)
-def index_loaded_tagging(sender, instance: TaggedPost, raw: bool, **kwargs) -> None:
+def tagging_loaded(sender, instance: TaggedPost, raw: bool, **kwargs) -> None:
     # A fixture's taggings arrive raw, with no m2m_changed.
     if raw:
-        index_post(instance.content_object)
+        post_changed(instance.content_object_id)
 
 
 @receiver(post_delete, sender=TaggedPost)
-def index_post_losing_a_deleted_tag(sender, instance: TaggedPost, origin=None, **kwargs) -> None:
+def tag_deleted_from_post(sender, instance: TaggedPost, origin=None, **kwargs) -> None:
     # Deleting a tag deletes its taggings without m2m_changed; the posts lose the tag.
     if _cascading_from(origin, Tag):
-        post = Post.objects.filter(pk=instance.content_object_id).first()
-        if post is not None:
-            index_post(post)
+        post_changed(instance.content_object_id)
 
 
 @receiver(post_save, sender=Tag)
-def index_posts_of_a_renamed_tag(sender, instance: Tag, created: bool, raw: bool, **kwargs) -> None:
-    if created or raw:
-        return
-    for post in Post.objects.filter(tags=instance):
-        index_post(post)
+def tag_renamed(sender, instance: Tag, created: bool, raw: bool, **kwargs) -> None:
+    # A new tag is on no post yet: nothing shows it.
+    if not (created or raw):
+        posts_changed(Post.objects.filter(tags=instance).values_list("pk", flat=True))
 
 
-# Every model a reader's page shows from: any change makes all cached pages unreachable
-# (blog.pagecache), in the transaction of the change itself. Deliberately broad: a
-# missed dependency would be a stale page, an extra one only a cache miss.
-PAGE_SOURCES = [
-    Post, Reference, TaggedPost, Tag, Comment, XtdComment, BaseComment, get_user_model(), Site,
-]  # fmt: skip
+@receiver(post_delete, sender=Post)
+def post_deleted(sender, **kwargs) -> None:
+    # Its search document and references go with it; the pages that listed it change.
+    invalidate()
+
+
+# Everything else a reader's page shows ---------------------------------------------
+
+# Any change makes all cached pages unreachable (blog.pagecache), in the transaction of
+# the change itself. Deliberately broad: a missed dependency would be a stale page, an
+# extra one only a cache miss.
+PAGE_SOURCES = [Comment, XtdComment, BaseComment, get_user_model(), Site]
 
 
 # The deletes that have already changed the token, by identity: one delete (a post
-# with its comments, a queryset from the admin) is one transaction, and changes the
-# token once rather than once a row.
+# with its comments, a queryset from the admin) changes the token once rather than once
+# a row, even outside a transaction.
 _invalidating_deletes: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
@@ -112,12 +129,7 @@ for model in PAGE_SOURCES:
     post_delete.connect(invalidate_pages, sender=model, dispatch_uid=f"pages-{model.__name__}")
 
 
-@receiver(m2m_changed, sender=TaggedPost)
-def invalidate_pages_of_a_retagged_post(sender, action: str, **kwargs) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        invalidate()
-
-
 @receiver(rows_updated)
 def invalidate_pages_of_updated_rows(sender, **kwargs) -> None:
+    # A bulk UPDATE (publishing posts from the admin's list, moderating comments).
     invalidate()

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from blog.models import Post, Reference
+from blog.publishing import save_post
 
 _counter = itertools.count(1)
 
@@ -35,7 +36,7 @@ def make_post(
     references: dict[int, str] | None = None,
     **fields,
 ) -> Post:
-    post = Post.objects.create(
+    post = Post(
         title=title,
         body=body,
         author=author or make_user(),
@@ -43,10 +44,11 @@ def make_post(
         status=status,
         **fields,
     )
-    if tags:
-        post.tags.add(*tags)
-    for number, citation in (references or {}).items():
-        Reference.objects.create(post=post, number=number, citation=citation)
+    save_post(
+        post,
+        references=[Reference(number=n, citation=c) for n, c in (references or {}).items()],
+        tags=tags,
+    )
     post.refresh_from_db()
     return post
 

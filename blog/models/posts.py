@@ -156,9 +156,9 @@ class Post(models.Model):
         return self.display_title
 
     def save(self, *args, **kwargs) -> None:
+        # The body is rendered once its references are saved too (blog.publishing).
         if not self.slug:
             self.slug = self._unique_slug()
-        self.body_html = self._render_body()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -234,20 +234,6 @@ class Post(models.Model):
             return False
         window = comments_window()
         return window is None or timezone.now() - self.published_at < window
-
-    def reference_numbers(self) -> list[int]:
-        if self.pk is None:
-            return []
-        return list(self.references.values_list("number", flat=True))
-
-    def refresh_body_html(self) -> None:
-        """Re-render after the post's references change (their numbers decide which
-        markers become links)."""
-        self.body_html = self._render_body()
-        Post.objects.filter(pk=self.pk).update(body_html=self.body_html)
-
-    def _render_body(self) -> str:
-        return render_markdown(self.body, self.reference_numbers())
 
     def _unique_slug(self) -> str:
         source = self.title or self.opening_words
@@ -332,6 +318,10 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.number}] {Truncator(self.citation).words(10)}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_keys()
+        super().save(*args, **kwargs)
 
     def natural_key(self) -> tuple[str, int]:
         return (*self.post.natural_key(), self.number)

@@ -1,0 +1,198 @@
+"""The one way a post is written: saved with its references and tags, then rendered,
+indexed and announced to the page cache once.
+
+What readers see of a post is derived from three kinds of rows: the post, its numbered
+references (the body's ``[N]`` markers become links only for the numbers that exist) and
+its tags (part of the search document). Writers save them one after another: the admin
+saves the post, then its references inline, then its tags; the fixture loader and a
+restore insert them raw; the demo data in bulk. So nothing is derived while they are
+being saved. Every writer opens ``post_writes()`` and names the posts it writes; when
+the outermost one closes, still inside its transaction, each post's body is rendered
+(``blog.markup.render_markdown``), its search document written (``blog.search``) and
+the page cache's token renewed (``blog.pagecache.invalidate``), once.
+
+    with post_writes() as writes:
+        post.save()
+        post.references.create(number=1, citation="…")
+        post.tags.set(["Ofsted"])
+        writes.add(post)
+
+``save_post()`` does this for one post. Writes that happen outside any writer we
+control (a formset's or taggit's saves inside the admin's scope, loaddata's raw rows, a
+shell, a tag renamed in taggit's admin) reach ``post_changed()`` through the receivers
+in blog.signals: inside an open scope they only name the post to it; outside one they
+run the same steps for that post at once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from taggit.models import Tag
+
+from . import pagecache, search
+from .markup import render_markdown
+from .models import Post, Reference, TaggedPost
+
+# The scope open in this thread (or task), if any: nested writers join it.
+_open: contextvars.ContextVar[PostWrites | None] = contextvars.ContextVar(
+    "post_writes", default=None
+)
+
+
+class PostWrites:
+    """The posts written in one scope; their derived rows are made when it closes."""
+
+    def __init__(self) -> None:
+        # Every in-memory copy the writers hold, by id: each is given its new HTML, so
+        # that code holding a post it has just saved sees what readers will see.
+        self._posts: dict[int, list[Post]] = {}
+
+    def add(self, post: Post | int) -> None:
+        """Name a post (or its id) as written in this scope."""
+        if isinstance(post, Post):
+            copies = self._posts.setdefault(post.pk, [])
+            if not any(copy is post for copy in copies):
+                copies.append(post)
+        else:
+            self._posts.setdefault(post, [])
+
+    def add_many(self, posts: Iterable[Post | int]) -> None:
+        for post in posts:
+            self.add(post)
+
+    def __len__(self) -> int:
+        return len(self._posts)
+
+    def finish(self) -> None:
+        """Render, index and announce the posts written: one pass over them all."""
+        if not self._posts:
+            return
+        posts = list(
+            Post.objects.filter(pk__in=self._posts).prefetch_related("tags", "references")
+        )
+        rendered = []
+        for post in posts:
+            html = render_markdown(post.body, [ref.number for ref in post.references.all()])
+            for copy in self._posts[post.pk]:
+                copy.body_html = html
+            if html != post.body_html:
+                post.body_html = html
+                rendered.append(post)
+        # The base manager: this is the write path's own update, not one to announce.
+        Post._base_manager.bulk_update(rendered, ["body_html"], batch_size=500)
+        search.index_posts(posts)
+        pagecache.invalidate()
+
+
+@contextmanager
+def post_writes() -> Iterator[PostWrites]:
+    """A scope for writing posts, atomic. Inside another, it joins it: the work is done
+    once, when the outermost closes (and not at all if it fails)."""
+    writes = _open.get()
+    if writes is not None:
+        yield writes
+        return
+    writes = PostWrites()
+    token = _open.set(writes)
+    try:
+        with transaction.atomic():
+            yield writes
+            _open.reset(token)
+            token = None
+            writes.finish()
+    finally:
+        if token is not None:
+            _open.reset(token)
+
+
+def save_post(
+    post: Post,
+    *,
+    references: Iterable[Reference] | None = None,
+    tags: Iterable[str] | None = None,
+) -> Post:
+    """Save a post with, when given, all its references (replacing those it had) and
+    all its tags, through the one path."""
+    with post_writes() as writes:
+        post.save()
+        if references is not None:
+            post.references.all().delete()
+            references = list(references)
+            for reference in references:
+                reference.post = post
+            Reference.objects.bulk_create(references)
+        if tags is not None:
+            set_tags(post, tags)
+        writes.add(post)
+    return post
+
+
+def set_tags(post: Post, names: Iterable[str]) -> None:
+    """Give a saved post exactly the tags ``names``, each matched to an existing tag
+    case-insensitively (as TAGGIT_CASE_INSENSITIVE asks of taggit) or made new.
+
+    A fixed handful of statements: taggit's manager looks up, creates and links each
+    tag on its own, several statements a tag. Sends no m2m_changed: call it inside
+    ``post_writes()``, which it joins, and the scope takes the post."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.casefold(), name)
+    with post_writes() as writes:
+        tags = _tags_named(wanted)
+        taggings = TaggedPost.objects.filter(content_object=post)
+        current = set(taggings.values_list("tag_id", flat=True))
+        keep = {tag.pk for tag in tags}
+        if current - keep:
+            taggings.filter(tag_id__in=current - keep).delete()
+        TaggedPost.objects.bulk_create(
+            [TaggedPost(content_object=post, tag_id=pk) for pk in sorted(keep - current)]
+        )
+        if hasattr(post, "_prefetched_objects_cache"):
+            post._prefetched_objects_cache.pop("tags", None)
+        writes.add(post)
+
+
+def _tags_named(wanted: dict[str, str]) -> list[Tag]:
+    """The tags for ``wanted`` (case-folded name -> name as typed), made where missing.
+    When two tags differ only in case, the older is used, as taggit does."""
+    if not wanted:
+        return []
+    found: dict[str, Tag] = {}
+    lowered = [name.lower() for name in wanted.values()]
+    candidates = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=lowered)
+    for tag in candidates.order_by("pk"):
+        found.setdefault(tag.name.casefold(), tag)
+    missing = [
+        Tag(name=name, slug=Tag().slugify(name)) for key, name in wanted.items() if key not in found
+    ]
+    if missing:
+        try:
+            with transaction.atomic():
+                Tag.objects.bulk_create(missing)
+        except IntegrityError:
+            # A slug taken by another tag ("Ofsted’s" and "Ofsteds"): taggit's own
+            # save finds a free one, a tag at a time.
+            for tag in missing:
+                tag.pk = None
+                tag.slug = ""
+                tag.save()
+        found.update((tag.name.casefold(), tag) for tag in missing)
+    return [found[key] for key in wanted]
+
+
+def post_changed(post: Post | int) -> None:
+    """A post, or a row derived into it, was written: by a writer in an open scope, the
+    post is named to it; outside one (a shell, a raw fixture row), it goes the same way
+    now, on its own."""
+    with post_writes() as writes:
+        writes.add(post)
+
+
+def posts_changed(posts: Iterable[Post | int]) -> None:
+    with post_writes() as writes:
+        writes.add_many(posts)
