@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from config import gunicorn as gunicorn_config
-from config.serve import ROOT, running_server, serve_environment
+from tools.serve import ROOT, running_server, serve_environment
 
 BENCH_DIR = ROOT / "bench"
 DATA_DIR = BENCH_DIR / ".data"

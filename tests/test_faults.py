@@ -32,8 +32,8 @@ from django_comments_xtd.signals import confirmation_received
 
 from blog.dbfaults import RETRY_AFTER_SECONDS
 from blog.models import Comment
-from config.serve import free_port
 from config.settings.base import cache_from_url
+from tools.serve import free_port
 
 from .discussion import confirmation_path, form_data, get, post_comment, row_counts
 from .factories import make_post, make_user

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.serve import running_server
+from tools.serve import running_server
 
 from . import site
 from .checks import check_comments
