@@ -44,8 +44,8 @@ MIDDLEWARE = [
     # Outside the page cache, so that pages served from it get the policy too (a cached
     # entry keeps no Content-Security-Policy of its own: a new policy applies at once).
     "csp.middleware.CSPMiddleware",
-    # NUL in an admin query string is a 400 before it reaches PostgreSQL (blog.nulbytes).
-    "blog.nulbytes.RefuseNulInAdminQueryMiddleware",
+    # NUL in an admin query string is a 400 before it reaches PostgreSQL (blog.faults.nulbytes).
+    "blog.faults.nulbytes.RefuseNulInAdminQueryMiddleware",
     # Forgets comments' old IP addresses, hourly (blog.privacy): before the page cache,
     # so that requests it serves count too.
     "blog.privacy.IpRetentionMiddleware",
@@ -234,7 +234,7 @@ BLOG_COMMENTS_PER_PAGE = 50
 # bounds the age of the comment form's timestamp, which must stay well under
 # COMMENTS_TIMEOUT, and the memory old versions hold.
 BLOG_PAGE_CACHE_SECONDS = 10 * 60
-# After the cache fails, each process leaves it alone this long (blog.cachefaults).
+# After the cache fails, each process leaves it alone this long (blog.faults.cachefaults).
 BLOG_CACHE_RETRY_SECONDS = 5
 # `make backup` writes here (manage.py backup --output for another directory).
 BLOG_BACKUP_DIR = BASE_DIR / "backups"
