@@ -20,7 +20,7 @@ from taggit.models import Tag
 
 from blog import pagecache
 from blog.models import Comment, ContentVersion, Post, Reference, SearchDocument, TaggedPost
-from blog.search import document_fields, search
+from blog.search import Results, document_fields, parse_query
 from tools.demo.plan import DEMO_USERNAME, OPENING, comment_counts, plan, thread_places
 from tools.demo.words import TAGS
 
@@ -345,7 +345,7 @@ class LargeSeedTests(TestCase):
 
     def test_search_finds_a_demo_post(self):
         post = demo_posts().filter(status=Post.Status.PUBLISHED).exclude(pk=self.big.pk).first()
-        results = search(post.title)
+        results = Results(parse_query(post.title))
         self.assertIn(post, results[0 : results.count()])
 
     def test_the_pages_render(self):
