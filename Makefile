@@ -25,7 +25,7 @@ run: $(STAMP)
 ## files compressed and cached by WhiteNoise, the same database as `make run`, e-mail
 ## printed here. The first run writes .env with a secret key that later runs keep.
 serve: $(STAMP)
-	PORT=$(PORT) $(BIN)/python -m config.serve
+	PORT=$(PORT) $(BIN)/python -m tools.serve
 
 ## Requests/s and latency of the main pages, production server, two sizes of data.
 ## `make bench BENCH_ARGS=--quick` for a short try; results in bench/results.json.
@@ -60,14 +60,14 @@ test: $(STAMP) browser
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 test-postgres: $(STAMP) browser
-	@if ! $(BIN)/python -m config.services postgres "$(PG_URL)"; then \
+	@if ! $(BIN)/python -m tools.services postgres "$(PG_URL)"; then \
 	  if [ "$$CI" = "true" ]; then \
 	    echo "No PostgreSQL answers at $(PG_URL), and CI needs this leg." >&2; exit 1; \
 	  fi; \
 	  echo "No PostgreSQL answers at $(PG_URL): the PostgreSQL leg is skipped."; exit 0; \
 	fi; \
 	cache=""; \
-	if $(BIN)/python -m config.services redis "$(REDIS_URL)"; then cache="$(REDIS_URL)"; \
+	if $(BIN)/python -m tools.services redis "$(REDIS_URL)"; then cache="$(REDIS_URL)"; \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "No Redis answers at $(REDIS_URL), and CI needs this leg." >&2; exit 1; \
 	else echo "No Redis answers at $(REDIS_URL): this leg uses the local-memory cache."; fi; \

@@ -112,7 +112,7 @@ def _newer(release: str, version: str) -> bool:
 
 def bandit() -> int:
     command = [str(BIN / "bandit"), "-q", "-c", str(ROOT / "pyproject.toml"), "-r",
-               "blog", "config", "bench", "tests/reliability"]  # fmt: skip
+               "blog", "config", "tools", "bench", "tests/reliability"]  # fmt: skip
     command = [part for part in command if part != "tests/reliability" or
                (ROOT / part).is_dir()]  # fmt: skip
     result = subprocess.run(  # nosec B603

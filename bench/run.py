@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from config import gunicorn as gunicorn_config
-from config.serve import ROOT, running_server, serve_environment
+from tools.serve import ROOT, running_server, serve_environment
 
 BENCH_DIR = ROOT / "bench"
 DATA_DIR = BENCH_DIR / ".data"
@@ -108,8 +108,10 @@ def manage(env: dict[str, str], *args: str, timeout: int = COMMAND_TIMEOUT) -> N
 
 # What makes the data: a change to any of these seeds the databases afresh.
 SEEDING_CODE = [
-    "blog/demo.py",
-    "blog/management/commands/seed_demo.py",
+    "tools/demo/plan.py",
+    "tools/demo/words.py",
+    "tools/demo/write.py",
+    "tools/demo/management/commands/seed_demo.py",
     "blog/management/commands/load_april_2014.py",
     "fixtures/april_2014.json",
 ]

@@ -38,7 +38,7 @@ from django_comments_xtd.signals import comment_thread_muted, confirmation_recei
 from . import links
 from .comment_mail import notify_comment_followers
 from .converters import parse_id
-from .dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
+from .faults.dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
 from .forms import CommentForm
 from .markup import render_comment_text
 from .models import Comment, Post

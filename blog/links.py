@@ -28,6 +28,7 @@ from django.core import signing
 from django_comments_xtd.models import TmpXtdComment
 
 from .converters import parse_id
+from .durations import in_words
 from .models import Post
 
 T = TypeVar("T")
@@ -75,12 +76,7 @@ def max_age() -> datetime.timedelta:
 
 def describe_max_age() -> str:
     """How long links work, in words: "7 days", "12 hours"."""
-    seconds = int(max_age().total_seconds())
-    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= length and seconds % length == 0:
-            count = seconds // length
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds} second{'' if seconds == 1 else 's'}"
+    return in_words(max_age())
 
 
 def _dumps(value: dict, salt: str) -> str:

@@ -38,11 +38,6 @@ def language_tag() -> str:
     return to_locale(settings.LANGUAGE_CODE).replace("_", "-")
 
 
-def og_locale() -> str:
-    """The site's language as Open Graph writes it ("en_GB")."""
-    return to_locale(settings.LANGUAGE_CODE)
-
-
 def canonical_url(request: HttpRequest, page_obj: Page | None = None) -> str:
     """The page's one address: its path without any query, except the page number of a
     list past its first page (each page of a list is a page of its own)."""

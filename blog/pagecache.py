@@ -35,7 +35,7 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 
-from . import cachefaults
+from .faults import cachefaults
 from .models import ContentVersion, Post, comments_window
 
 logger = logging.getLogger(__name__)

@@ -332,8 +332,3 @@ class Results:
         for post in found:
             post.snippet = highlight(snippets.get(post.pk, ""))
         return found
-
-
-def search(text: str) -> Results:
-    """The published posts matching ``text``; raises QueryTooLong past the limit."""
-    return Results(parse_query(text))

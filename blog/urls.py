@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import converters, feeds, privacy, views
+from . import converters, feeds, views
 from .pagecache import cacheable_for_readers as cached
 
 register_converter(converters.FourDigitYearConverter, "yyyy")
@@ -37,5 +37,5 @@ urlpatterns = [
     path("discussions/", cached(views.DiscussionListView.as_view()), name="discussions"),
     path("references/", cached(views.ReferenceListView.as_view()), name="references"),
     path("search/", cached(views.SearchView.as_view()), name="search"),
-    path("privacy/", cached(privacy.PrivacyView.as_view()), name="privacy"),
+    path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
 ]

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 from django.views.generic.dates import (
     DateDetailView,
     DayArchiveView,
@@ -16,7 +18,10 @@ from django.views.generic.dates import (
 from taggit.models import Tag
 
 from .discussion import CommentPageNotFound, load_discussion, with_thread_counts
+from .durations import in_words
+from .links import describe_max_age
 from .models import DISCUSSED_ORDER, Post
+from .operations.privacy import ERASED_NAME, ERASED_TEXT, retention_days
 from .pagecache import cached_fragment
 from .search import QueryTooLong, Results, parse_query
 from .sources import Work, attach_citing_posts, attach_other_citations, published_works
@@ -217,3 +222,29 @@ class ReferenceListView(ListView):
         paginator, page, works, is_paginated = super().paginate_queryset(queryset, page_size)
         attach_citing_posts(works)
         return paginator, page, works, is_paginated
+
+
+class PrivacyView(TemplateView):
+    """/privacy/: what is stored, for how long, and how to have it erased. Every figure
+    comes from the settings that enforce it (blog.operations.privacy does the erasing and
+    the forgetting)."""
+
+    template_name = "blog/privacy.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        days = retention_days()
+        return super().get_context_data(
+            ip_days=days,
+            ip_retention=None if days is None else in_words(datetime.timedelta(days=days)),
+            link_lifetime=describe_max_age(),
+            rate_period=in_words(datetime.timedelta(seconds=settings.BLOG_COMMENTS_RATE_PERIOD)),
+            csrf_cookie=settings.CSRF_COOKIE_NAME,
+            csrf_age=in_words(datetime.timedelta(seconds=settings.CSRF_COOKIE_AGE)),
+            session_cookie=settings.SESSION_COOKIE_NAME,
+            session_age=in_words(datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)),
+            # Where to ask for erasure: the contact given, or the site's own address.
+            contact=settings.BLOG_PRIVACY_CONTACT or settings.DEFAULT_FROM_EMAIL,
+            erased_name=ERASED_NAME,
+            erased_text=ERASED_TEXT,
+            **kwargs,
+        )

@@ -17,8 +17,8 @@ urlpatterns = [
     path("", include("blog.urls")),
 ]
 
-# A database fault is a 503 ("try again shortly"), not a 500: see blog.dbfaults.
-handler500 = "blog.dbfaults.server_error"
+# A database fault is a 503 ("try again shortly"), not a 500: see blog.faults.dbfaults.
+handler500 = "blog.faults.dbfaults.server_error"
 
 if settings.DEBUG:
     # Editor uploads in development; production serves MEDIA_ROOT from the web server.

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from blog import cachefaults
+from blog.faults import cachefaults
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Backups: `manage.py backup` and `manage.py restore` (blog.backup), and `make backup` /
+"""Backups: `manage.py backup` and `manage.py restore` (blog.operations), and `make backup` /
 `make restore`. The in-process tests run on the suite's database (SQLite under
 `make test`, PostgreSQL under `make test-postgres`); the command tests run the commands
 in subprocesses on databases of their own."""
@@ -34,8 +34,8 @@ from django.urls import reverse
 from django_comments_xtd.models import BlackListedDomain
 from taggit.models import Tag
 
-from blog import backup
 from blog.models import Comment, ContentVersion, Post, Reference
+from blog.operations import backup_file
 
 from .discussion import comment_and_confirm
 from .factories import london, make_post, make_staff, make_user
@@ -50,7 +50,7 @@ def canonical() -> dict[str, list[dict]]:
     """Every row a backup holds, by Django's own serializer (not the backup's), each
     many-to-many list sorted: what a restore must give back exactly."""
     dump = {}
-    for label in backup.INCLUDED:
+    for label in backup_file.INCLUDED:
         model = apps.get_model(label)
         rows = serializers.serialize(
             "python", model._base_manager.order_by("pk"), use_natural_foreign_keys=True
@@ -167,15 +167,15 @@ class ClassificationTests(TestCase):
         unplaced = [
             model._meta.label_lower
             for model in apps.get_models()
-            if model._meta.label_lower not in backup.INCLUDED
-            and model._meta.label_lower not in backup.EXCLUDED
-            and model._meta.app_label not in backup.EXCLUDED_APPS
+            if model._meta.label_lower not in backup_file.INCLUDED
+            and model._meta.label_lower not in backup_file.EXCLUDED
+            and model._meta.app_label not in backup_file.EXCLUDED_APPS
         ]
-        assert unplaced == [], "add these to blog.backup.INCLUDED or EXCLUDED"
+        assert unplaced == [], "add these to blog.operations.backup_file.INCLUDED or EXCLUDED"
 
     def test_the_three_tables_of_a_comment_are_included(self):
         for label in ("django_comments.comment", "django_comments_xtd.xtdcomment", "blog.comment"):
-            assert label in backup.INCLUDED
+            assert label in backup_file.INCLUDED
 
 
 class RoundTripTests(BackupTestCase):
@@ -187,7 +187,7 @@ class RoundTripTests(BackupTestCase):
         with gzip.open(path, "rt", encoding="utf-8") as stream:
             header = json.loads(stream.readline())
             rows = [json.loads(line) for line in stream]
-        assert header["format"] == backup.FORMAT
+        assert header["format"] == backup_file.FORMAT
         assert header["database"] == connection.vendor
         assert header["counts"]["blog.post"] == 3
         assert header["counts"]["blog.comment"] == 7

@@ -1,4 +1,4 @@
-"""Database faults mid-load (blog.dbfaults): a page answers 503 ("try again shortly"),
+"""Database faults mid-load (blog.faults.dbfaults): a page answers 503 ("try again shortly"),
 never 500; a comment that hit the fault is not saved, and its writer gets a 503 with
 their text in a form to send again; the next request, on a fresh connection, works.
 
@@ -30,10 +30,10 @@ from django.urls import reverse
 from django_comments.signals import comment_will_be_posted
 from django_comments_xtd.signals import confirmation_received
 
-from blog.dbfaults import RETRY_AFTER_SECONDS
+from blog.faults.dbfaults import RETRY_AFTER_SECONDS
 from blog.models import Comment
-from config.serve import free_port
 from config.settings.base import cache_from_url
+from tools.serve import free_port
 
 from .discussion import confirmation_path, form_data, get, post_comment, row_counts
 from .factories import make_post, make_user
@@ -165,7 +165,10 @@ class PostgreSQLFaultTests(FaultTestCase):
     def test_a_signed_in_comment_whose_session_is_killed_is_not_saved_and_keeps_its_text(self):
         self.sign_in()
         before = row_counts()
-        with killed_when(comment_will_be_posted), self.assertLogs("blog.dbfaults", "WARNING"):
+        with (
+            killed_when(comment_will_be_posted),
+            self.assertLogs("blog.faults.dbfaults", "WARNING"),
+        ):
             response = self.client.post("/comments/post/", form_data(self.post, comment=TEXT))
         data = self.assert_text_kept(response)
         self.assertContains(response, "Your comment was not posted yet", status_code=503)
@@ -230,7 +233,7 @@ class SQLiteFaultTests(FaultTestCase):
     def test_a_signed_in_comment_refused_the_write_lock_keeps_its_text(self):
         self.sign_in()
         before = row_counts()
-        with write_locked("django_comments"), self.assertLogs("blog.dbfaults", "WARNING"):
+        with write_locked("django_comments"), self.assertLogs("blog.faults.dbfaults", "WARNING"):
             response = self.client.post("/comments/post/", form_data(self.post, comment=TEXT))
         data = self.assert_text_kept(response)
         self.assertContains(response, "Your comment was not posted yet", status_code=503)

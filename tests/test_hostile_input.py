@@ -18,7 +18,7 @@ from django.urls import reverse
 from django_comments.models import Comment as BaseComment
 from taggit.models import Tag
 
-from blog import nulbytes
+from blog.faults import nulbytes
 from blog.models import Comment, Post, Reference
 
 from .discussion import confirmation_path, form_data, get, post_comment, row_counts

@@ -1,4 +1,4 @@
-"""Commenters' privacy (blog.privacy): erasing a commenter, forgetting IP addresses on
+"""Commenters' privacy (blog.operations.privacy): erasing a commenter, forgetting IP addresses on
 demand and on a timer, and the page that says what is kept."""
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_comments.models import Comment as BaseComment
 
-from blog import privacy
+from blog.durations import in_words
 from blog.models import Comment, Post
+from blog.operations import privacy
+from blog.operations.privacy import ERASED_NAME, ERASED_TEXT
 from blog.pagecache import current_token
-from blog.privacy import ERASED_NAME, ERASED_TEXT
 
 from .discussion import comment_and_confirm
 from .factories import london, make_post, make_staff, make_user
@@ -364,6 +365,15 @@ class PrivacyPageTests(TestCase):
         self.assertIn("IP addresses are kept with the comment", content)
         self.assertNotIn("deleted", content)
 
+    def test_the_link_lifetime_is_worded_as_every_other_period(self):
+        # One helper (blog.durations) words both: two weeks never reads as "14 days" in
+        # one sentence and "2 weeks" in the next.
+        with override_settings(BLOG_COMMENT_IP_RETENTION_DAYS=14,
+                               BLOG_COMMENT_LINK_MAX_AGE=datetime.timedelta(days=14)):  # fmt: skip
+            content = text(self.page().select_one("main"))
+        self.assertIn("IP addresses are deleted 2 weeks after", content)
+        self.assertIn("which works for 2 weeks", content)
+
     def test_served_from_the_page_cache_and_linked_from_every_page_and_the_form(self):
         self.page()
         with CaptureQueriesContext(connection) as queries:
@@ -394,4 +404,4 @@ class InWordsTests(TestCase):
         }
         for duration, words in cases.items():
             with self.subTest(duration=duration):
-                self.assertEqual(privacy.in_words(duration), words)
+                self.assertEqual(in_words(duration), words)

@@ -160,7 +160,7 @@ class LargeSiteQueryTests(QueryCountMixin, TestCase):
 
 
 # Every reader's page, on the April 2014 entries and on the same entries among demo data
-# (blog.demo): the same pages, the same number of queries, however much data.
+# (tools.demo): the same pages, the same number of queries, however much data.
 EVERY_PAGE = {
     "home": "/",
     "year": "/2014/",

@@ -22,11 +22,11 @@ from blog.search import (
     MAX_QUERY_LENGTH,
     PostgresEngine,
     QueryTooLong,
+    Results,
     SQLiteEngine,
     engine,
     highlight,
     parse_query,
-    search,
 )
 
 from .factories import london, make_post, make_user
@@ -36,8 +36,9 @@ SEARCH = reverse("blog:search")
 
 
 def found(query: str) -> list[str]:
-    """The titles a search finds, best first (every page)."""
-    results = search(query)
+    """The titles a search finds, best first (every page), read as the search page reads
+    them (blog.views.SearchView)."""
+    results = Results(parse_query(query))
     return [post.display_title for post in results[0 : results.count()]]
 
 

@@ -18,10 +18,12 @@ from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 from taggit.models import Tag
 
-from blog import demo
+from blog import pagecache
 from blog.markup import render_markdown
 from blog.models import Comment, ContentVersion, Post, Reference, SearchDocument, TaggedPost
-from blog.search import document_fields, search
+from blog.search import Results, document_fields, parse_query
+from tools.demo.plan import DEMO_USERNAME, OPENING, comment_counts, plan, thread_places
+from tools.demo.words import TAGS
 
 from .factories import london, make_post
 
@@ -37,7 +39,7 @@ def seed(**options) -> str:
 
 
 def demo_posts():
-    return Post.objects.filter(author__username=demo.DEMO_USERNAME)
+    return Post.objects.filter(author__username=DEMO_USERNAME)
 
 
 def comments_of(post: Post) -> list[Comment]:
@@ -64,7 +66,7 @@ def places(comments: list[Comment]) -> list[tuple[int, int, int, int, int]]:
     as the seeder computes it."""
     return [
         (p.root, p.parent, p.level, p.order, p.nested_count)
-        for p in demo.thread_places(parents_in_order(comments))
+        for p in thread_places(parents_in_order(comments))
     ]
 
 
@@ -146,7 +148,7 @@ class SeedTests(TestCase):
         self.assertFalse(user.is_staff or user.is_superuser)
         for post in demo_posts():
             self.assertTrue(post.slug.startswith("demo-"), post.slug)
-            self.assertTrue(post.body.startswith(demo.OPENING))
+            self.assertTrue(post.body.startswith(OPENING))
             self.assertIn("manage.py seed_demo", post.excerpt)
         for comment in Comment.objects.all():
             self.assertRegex(comment.user_name, r"^Demo reader \d+$")
@@ -196,7 +198,7 @@ class SeedTests(TestCase):
         self.assertEqual(XtdComment.objects.count(), 20)
         self.assertEqual(SearchDocument.objects.count(), 5)
         self.assertEqual(
-            Reference.objects.count(), sum(len(p.references) for p in demo.plan(5, 20, 1))
+            Reference.objects.count(), sum(len(p.references) for p in plan(5, 20, 1))
         )
         self.assertGreaterEqual(Tag.objects.count(), tags)  # tags are left alone
         seed(posts=0, comments=0)
@@ -204,7 +206,7 @@ class SeedTests(TestCase):
 
     def test_all_or_nothing(self):
         with (
-            mock.patch.object(demo.pagecache, "invalidate", side_effect=RuntimeError("boom")),
+            mock.patch.object(pagecache, "invalidate", side_effect=RuntimeError("boom")),
             self.assertRaisesMessage(RuntimeError, "boom"),
         ):
             seed(**SMALL)
@@ -218,7 +220,7 @@ class SeedTests(TestCase):
 
     def test_comments_are_shared_out_whatever_the_numbers(self):
         def counts(*args, drafts=()):
-            return demo.comment_counts(*args, random.Random(1), drafts)
+            return comment_counts(*args, random.Random(1), drafts)
 
         self.assertEqual(counts(3, 1300)[:2], [1000, 200])
         self.assertEqual(counts(3, 800)[:2], [500, 100])  # five and one eighths
@@ -298,7 +300,7 @@ class LargeSeedTests(TestCase):
         self.assertGreaterEqual(min(days), datetime.date(2009, 1, 1))
         self.assertLessEqual(max(days), datetime.date(2018, 12, 31))
         self.assertGreater(len({day.year for day in days}), 8)
-        self.assertTrue(set(demo.TAGS) >= set(Tag.objects.values_list("name", flat=True)))
+        self.assertTrue(set(TAGS) >= set(Tag.objects.values_list("name", flat=True)))
         for post in demo_posts().prefetch_related("tags", "references"):
             self.assertIn(len(post.tags.all()), range(1, 5))
             self.assertIn(len(post.references.all()), range(5))
@@ -345,7 +347,7 @@ class LargeSeedTests(TestCase):
 
     def test_search_finds_a_demo_post(self):
         post = demo_posts().filter(status=Post.Status.PUBLISHED).exclude(pk=self.big.pk).first()
-        results = search(post.title)
+        results = Results(parse_query(post.title))
         self.assertIn(post, results[0 : results.count()])
 
     def test_the_pages_render(self):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from config.gunicorn import default_workers
-from config.serve import (
+from tools.serve import (
     ROOT,
     Running,
     ensure_env_file,

@@ -44,11 +44,11 @@ MIDDLEWARE = [
     # Outside the page cache, so that pages served from it get the policy too (a cached
     # entry keeps no Content-Security-Policy of its own: a new policy applies at once).
     "csp.middleware.CSPMiddleware",
-    # NUL in an admin query string is a 400 before it reaches PostgreSQL (blog.nulbytes).
-    "blog.nulbytes.RefuseNulInAdminQueryMiddleware",
-    # Forgets comments' old IP addresses, hourly (blog.privacy): before the page cache,
+    # NUL in an admin query string is a 400 before it reaches PostgreSQL (blog.faults.nulbytes).
+    "blog.faults.nulbytes.RefuseNulInAdminQueryMiddleware",
+    # Forgets comments' old IP addresses, hourly (blog.operations.privacy): before the page cache,
     # so that requests it serves count too.
-    "blog.privacy.IpRetentionMiddleware",
+    "blog.operations.privacy.IpRetentionMiddleware",
     # Pages for anonymous readers, before the middleware they have no use for.
     "blog.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -234,7 +234,7 @@ BLOG_COMMENTS_PER_PAGE = 50
 # bounds the age of the comment form's timestamp, which must stay well under
 # COMMENTS_TIMEOUT, and the memory old versions hold.
 BLOG_PAGE_CACHE_SECONDS = 10 * 60
-# After the cache fails, each process leaves it alone this long (blog.cachefaults).
+# After the cache fails, each process leaves it alone this long (blog.faults.cachefaults).
 BLOG_CACHE_RETRY_SECONDS = 5
 # `make backup` writes here (manage.py backup --output for another directory).
 BLOG_BACKUP_DIR = BASE_DIR / "backups"
@@ -293,7 +293,7 @@ BLOG_COMMENTS_RATE_PERIOD = 60
 # or a timedelta; read on every request.
 BLOG_COMMENT_LINK_MAX_AGE = 7 * 24 * 60 * 60
 # Comments' IP addresses are forgotten this many days after posting (None: kept), by
-# blog.privacy.IpRetentionMiddleware, hourly; `manage.py purge_comment_ips` does it now.
+# blog.operations.privacy.IpRetentionMiddleware, hourly; `manage.py purge_comment_ips` does it now.
 BLOG_COMMENT_IP_RETENTION_DAYS: int | None = 30
 # Where the privacy page tells readers to ask for their comments to be erased (empty:
 # DEFAULT_FROM_EMAIL).

@@ -1,4 +1,10 @@
-"""Production: every secret comes from the environment, and start-up stops without one."""
+"""Production: every secret comes from the environment, and start-up stops without one.
+
+Read with os.environ, not django-environ: it stops at the first missing variable with no
+hint of its value (here every missing one is named, with an example), takes an empty
+value as set, and reads any unknown boolean as false, so that a typo in DJANGO_SECURE
+would turn HTTPS off (here only "0" does).
+"""
 
 import os
 

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-not-for-production"  # nosec B105 # tests only
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# `manage.py seed_demo`, for the tests that need data at scale.
+INSTALLED_APPS = [*INSTALLED_APPS, "tools.demo"]  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from config.serve import ROOT
-from config.services import postgres_answers, redis_answers
+from tools.serve import ROOT
+from tools.services import postgres_answers, redis_answers
 
 from . import report
 from .scenario import prepared_site, run_scenario, scenarios_for

@@ -20,7 +20,6 @@ import random
 import re
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -490,7 +489,3 @@ def join_clients(clients: list[Client], deadline: float) -> list[str]:
         elif client.error is not None:
             problems.append(f"{client.name}: {client.error!r}")
     return problems
-
-
-def status_counts(records: list[Record]) -> Counter:
-    return Counter(str(r.status) if r.status is not None else r.error for r in records)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config import gunicorn as gunicorn_config
-from config.serve import ROOT
+from tools.serve import ROOT
 
 DOC = ROOT / "docs" / "reliability.md"
 
@@ -270,7 +270,7 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 
 ## What is tested
 
-- **The server** is started exactly as `make serve` starts it (`config.serve`: the same
+- **The server** is started exactly as `make serve` starts it (`tools.serve`: the same
   environment, `migrate`, `load_april_2014`, `collectstatic`, gunicorn with
   `config/gunicorn.py`, {workers} sync workers here) on a fresh database: a temporary
   SQLite file (WAL, `BEGIN IMMEDIATE`, 20 s busy timeout, as in production), or a

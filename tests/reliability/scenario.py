@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.serve import running_server
+from tools.serve import running_server
 
 from . import site
 from .checks import check_comments
@@ -330,7 +330,7 @@ def figures(
         "faults": faults,
         "recovery": [recovery(records, at) for at in kills],
         "log_cache_warnings": log.count("Page cache "),
-        # Any caller's warning that the cache failed (blog.cachefaults): after one, each
+        # Any caller's warning that the cache failed (blog.faults.cachefaults): after one, each
         # worker leaves the cache alone for a few seconds, so the first failure a worker
         # meets may be the comment rate limit's rather than the page cache's.
         "log_cache_fault_warnings": log.count("failed; serving from the database"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from config.serve import ROOT, free_port, prepare_commands, serve_environment
+from tools.serve import ROOT, free_port, prepare_commands, serve_environment
 
 SETTINGS = "tests.reliability.settings"
 PREPARE_TIMEOUT = 300
@@ -42,7 +42,7 @@ def server_environment(
     secret_key: str,
     cache_url: str = "locmem://",
 ) -> dict[str, str]:
-    """`make serve`'s environment (config.serve), with the harness's settings module,
+    """`make serve`'s environment (tools.serve), with the harness's settings module,
     database, cache, e-mail folder, static root and a secret key of the run's own (the
     sessions and links it signs must outlive each server of the run, and nothing
     signed with the project's `.env` key should come from a test)."""

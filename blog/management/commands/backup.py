@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError, CommandParser
 
-from blog.backup import BackupError, default_directory, describe, write_backup
+from blog.operations.backup import write_backup
+from blog.operations.backup_file import BackupError, default_directory, describe
 
 
 class Command(BaseCommand):

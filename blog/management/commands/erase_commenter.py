@@ -6,7 +6,7 @@ from django.core.management import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from blog.models import Post
-from blog.privacy import commenter_comments, erase_commenter
+from blog.operations.privacy import commenter_comments, erase_commenter
 
 
 def plural(count: int) -> str:

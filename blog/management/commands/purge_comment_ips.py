@@ -5,7 +5,7 @@ import datetime
 from django.core.management import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from blog.privacy import purge_comment_ips, retention_days
+from blog.operations.privacy import purge_comment_ips, retention_days
 
 
 class Command(BaseCommand):

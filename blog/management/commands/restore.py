@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError, CommandParser
 
-from blog.backup import (
+from blog.operations.backup import write_backup
+from blog.operations.backup_file import (
     BackupError,
     Header,
     check_schema,
@@ -11,9 +12,8 @@ from blog.backup import (
     describe,
     holds_content,
     read_header,
-    restore_backup,
-    write_backup,
 )
+from blog.operations.restore import restore_backup
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """`make serve`: the site as in production (gunicorn, DEBUG off, WhiteNoise), on loopback.
 
-`python -m config.serve` migrates, loads the April 2014 entries into an empty site,
+`python -m tools.serve` migrates, loads the April 2014 entries into an empty site,
 collects the static files, then becomes gunicorn (config/gunicorn.py).
 
 The environment is built in layers, and the first that sets a variable wins: the

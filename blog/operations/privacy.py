@@ -6,7 +6,9 @@
 - ``purge_comment_ips``: IP addresses go from comments older than a date. With
   ``settings.BLOG_COMMENT_IP_RETENTION_DAYS`` set, ``IpRetentionMiddleware`` does it
   without anyone running a command (see there why a middleware).
-- ``PrivacyView``: the page that tells readers all this, its figures read from settings.
+
+The page that tells readers all this, with its figures read from the same settings, is
+blog.views.PrivacyView.
 """
 
 from __future__ import annotations
@@ -24,12 +26,10 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.views.generic import TemplateView
 from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 
-from .links import describe_max_age
-from .models import Comment, CommentQuerySet
+from ..models import Comment, CommentQuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -167,52 +167,3 @@ class IpRetentionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         purge_expired_ips_when_due()
         return self.get_response(request)
-
-
-# The page ---------------------------------------------------------------------------
-
-
-def in_words(duration: datetime.timedelta) -> str:
-    """A retention period as the page says it: "30 days", "2 weeks", "a year", "1 hour"."""
-    seconds = int(duration.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    if days and not rest:
-        if days in (364, 365, 366):
-            return "a year"
-        if days >= 14 and days % 7 == 0:
-            return f"{days // 7} weeks"
-        return f"{days} day{'' if days == 1 else 's'}"
-    for unit, length in (("hour", 3600), ("minute", 60), ("second", 1)):
-        if seconds >= length and seconds % length == 0:
-            count = seconds // length
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return "0 seconds"
-
-
-def contact_address() -> str:
-    """Where to ask for erasure: BLOG_PRIVACY_CONTACT, or the site's own address."""
-    return settings.BLOG_PRIVACY_CONTACT or settings.DEFAULT_FROM_EMAIL
-
-
-class PrivacyView(TemplateView):
-    """/privacy/: what is stored, for how long, and how to have it erased. Every figure
-    comes from the settings that enforce it."""
-
-    template_name = "blog/privacy.html"
-
-    def get_context_data(self, **kwargs) -> dict:
-        days = retention_days()
-        return super().get_context_data(
-            ip_days=days,
-            ip_retention=None if days is None else in_words(datetime.timedelta(days=days)),
-            link_lifetime=describe_max_age(),
-            rate_period=in_words(datetime.timedelta(seconds=settings.BLOG_COMMENTS_RATE_PERIOD)),
-            csrf_cookie=settings.CSRF_COOKIE_NAME,
-            csrf_age=in_words(datetime.timedelta(seconds=settings.CSRF_COOKIE_AGE)),
-            session_cookie=settings.SESSION_COOKIE_NAME,
-            session_age=in_words(datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)),
-            contact=contact_address(),
-            erased_name=ERASED_NAME,
-            erased_text=ERASED_TEXT,
-            **kwargs,
-        )

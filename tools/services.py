@@ -1,8 +1,8 @@
 """Whether a PostgreSQL or Redis server answers at an address: `make test-postgres`
 asks before choosing to run, skip, or (in CI) fail its leg.
 
-    python -m config.services postgres postgres://postgres@127.0.0.1:5432/test
-    python -m config.services redis redis://127.0.0.1:6379/15
+    python -m tools.services postgres postgres://postgres@127.0.0.1:5432/test
+    python -m tools.services redis redis://127.0.0.1:6379/15
 
 Exit status 0 when it answers within five seconds, 1 when not (and why, on stderr).
 """
@@ -35,7 +35,7 @@ CHECKS = {"postgres": postgres_answers, "redis": redis_answers}
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in CHECKS:
-        print(f"usage: python -m config.services {{{'|'.join(CHECKS)}}} URL", file=sys.stderr)
+        print(f"usage: python -m tools.services {{{'|'.join(CHECKS)}}} URL", file=sys.stderr)
         return 2
     kind, url = argv
     try:

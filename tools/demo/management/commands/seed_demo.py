@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, CommandParser
 
-from blog.demo import NotOnlyDemoData, replace_demo_data
+from tools.demo.write import NotOnlyDemoData, replace_demo_data
 
 
 def count(value: str) -> int:

@@ -1,0 +1,288 @@
+"""The write half of the demo data: a plan (tools.demo.plan) put into the database
+with bulk inserts, filling every derived column (rendered HTML, reference keys, search
+documents, the library's thread columns) as the saves and signals it bypasses would
+have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sites.models import Site
+from django.db import connection, models, transaction
+from django.db.models import F
+from django.db.models.functions import Cast
+from django_comments.models import Comment as BaseComment
+from django_comments.models import CommentFlag
+from django_comments_xtd.models import XtdComment
+from taggit.models import Tag
+
+from blog import pagecache
+from blog.markup import render_markdown
+from blog.models import Comment, Post, Reference, SearchDocument, TaggedPost
+from blog.search import document_fields
+
+from .plan import DEMO_USERNAME, SLUG_PREFIX, PlannedPost, plan, thread_places
+
+BATCH_SIZE = 1000
+COMMENT_BATCH_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Counts:
+    posts: int = 0
+    comments: int = 0
+    references: int = 0
+    taggings: int = 0
+
+
+class NotOnlyDemoData(Exception):
+    """The database holds posts someone wrote: demo data would be mixed in with them."""
+
+
+def replace_demo_data(n_posts: int, n_comments: int, seed: int, *, force: bool = False) -> Counts:
+    """Replace the demo data with the plan for these arguments, all or nothing. Refuses
+    (NotOnlyDemoData) when other people's posts are there, unless ``force``."""
+    planned = plan(n_posts, n_comments, seed)
+    with transaction.atomic():
+        if not force:
+            check_only_demo_data()
+        check_free_slugs(planned)
+        author = demo_user()
+        remove(author)
+        counts = write(planned, author)
+        # Bulk inserts send no signals: the cached pages must be dropped here.
+        pagecache.invalidate()
+    return counts
+
+
+def demo_user():
+    """The demo data's author: no password anyone can use, no access to the admin."""
+    user, created = get_user_model().objects.get_or_create(
+        username=DEMO_USERNAME,
+        defaults={"first_name": "Demo", "last_name": "data", "is_staff": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def other_posts() -> models.QuerySet[Post]:
+    """Posts not written by the demo user."""
+    return Post.objects.exclude(author__username=DEMO_USERNAME)
+
+
+def check_only_demo_data() -> None:
+    count = other_posts().count()
+    if count:
+        example = other_posts().order_by("published_at", "pk").first()
+        raise NotOnlyDemoData(
+            f"The database holds {count} post{'s' if count != 1 else ''} not written by "
+            f"{DEMO_USERNAME} (the oldest: “{example.display_title}”, by "
+            f"{example.author.get_username()}). Demo data would be mixed in with them; "
+            "run again with --force to add it alongside."
+        )
+
+
+def remove(author) -> None:
+    """Delete the demo user's posts with their comments, references, taggings and
+    search documents (tags stay).
+
+    In single statements that send no signals: deleting through the ORM would load
+    every row and, for each, send the signals that re-render, re-index and invalidate
+    the page cache (tens of thousands of times); the caller invalidates once instead.
+    The tables are emptied children first, as the cascade would."""
+    posts = Post.objects.filter(author=author)
+    post_keys = posts.order_by().annotate(key=Cast("pk", models.CharField())).values("key")
+    comment_ids = BaseComment._base_manager.filter(
+        content_type=ContentType.objects.get_for_model(Post), object_pk__in=post_keys
+    ).values("pk")
+    # Flags are rare and may have dependents of their own: the ORM's way.
+    CommentFlag.objects.filter(comment__in=comment_ids).delete()
+    for model in (Comment, XtdComment, BaseComment):
+        _delete_in_one_statement(model._base_manager.filter(pk__in=comment_ids))
+    for relation in Post._meta.related_objects:
+        dependents = relation.related_model._base_manager.filter(
+            **{f"{relation.field.name}__in": posts.values("pk")}
+        )
+        if relation.related_model._meta.related_objects:
+            dependents.delete()  # rows of their own to cascade to: the ORM's way
+        else:
+            _delete_in_one_statement(dependents)
+    _delete_in_one_statement(posts)
+
+
+def _delete_in_one_statement(queryset: models.QuerySet) -> None:
+    """DELETE the queryset's rows in one statement, with no signals and no cascade."""
+    model = queryset.model
+    quote = connection.ops.quote_name
+    ids_sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(model._meta.db_table)} "  # nosec B608 # quoted names from _meta; values are parameters
+            f"WHERE {quote(model._meta.pk.column)} IN ({ids_sql})",
+            params,
+        )
+
+
+def check_free_slugs(planned: Iterable[PlannedPost]) -> None:
+    taken = set(other_posts().filter(slug__startswith=SLUG_PREFIX).values_list("slug", flat=True))
+    clashes = sorted(taken.intersection(p.slug for p in planned))
+    if clashes:
+        raise NotOnlyDemoData(
+            f"Posts not written by {DEMO_USERNAME} already use the demo addresses "
+            f"{', '.join(clashes[:5])}; rename them first."
+        )
+
+
+def write(planned: Sequence[PlannedPost], author) -> Counts:
+    """Insert the plan in bulk, in the caller's transaction."""
+    posts = [
+        Post(
+            title=p.title,
+            slug=p.slug,
+            author=author,
+            body=p.body,
+            # What Post.save() would store: the body rendered with its reference numbers.
+            body_html=render_markdown(p.body, [r.number for r in p.references]),
+            status=p.status,
+            published_at=p.published_at,
+            allow_comments=True,
+            call_for_answers=p.call_for_answers,
+        )
+        for p in planned
+    ]
+    Post.objects.bulk_create(posts, batch_size=BATCH_SIZE)
+    # auto_now stamped the clock; an edit date no later than publication is a fixed one.
+    Post.objects.filter(author=author).update(updated_at=F("published_at"))
+
+    references = [
+        Reference(post=post, number=r.number, citation=r.citation, url=r.url)
+        for post, p in zip(posts, planned, strict=True)
+        for r in p.references
+    ]
+    Reference.objects.bulk_create(references, batch_size=BATCH_SIZE)
+
+    tags = _tags({name for p in planned for name in p.tags})
+    taggings = [
+        TaggedPost(content_object=post, tag=tags[name])
+        for post, p in zip(posts, planned, strict=True)
+        for name in p.tags
+    ]
+    TaggedPost.objects.bulk_create(taggings, batch_size=BATCH_SIZE)
+
+    SearchDocument.objects.bulk_create(
+        [
+            SearchDocument(
+                post=post,
+                **document_fields(
+                    post, (tags[name].name for name in p.tags), (r.citation for r in p.references)
+                ),
+            )
+            for post, p in zip(posts, planned, strict=True)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    comments = _write_comments(posts, planned)
+    return Counts(len(posts), comments, len(references), len(taggings))
+
+
+def _tags(names: Iterable[str]) -> dict[str, Tag]:
+    """The named tags, made when missing; found regardless of case, as taggit does here
+    (TAGGIT_CASE_INSENSITIVE)."""
+    found = {}
+    for name in sorted(names):
+        tag = Tag.objects.filter(name__iexact=name).order_by("pk").first()
+        found[name] = tag or Tag.objects.create(name=name)
+    return found
+
+
+def _write_comments(posts: Sequence[Post], planned: Sequence[PlannedPost]) -> int:
+    """The comments of every post: the library's base rows in bulk (whose ids come
+    back), then the two tables below them with the thread columns the library would
+    have computed one save at a time."""
+    site = Site.objects.get_current()
+    content_type = ContentType.objects.get_for_model(Post)
+    total, in_batch = 0, 0
+    batch: list[tuple[Post, PlannedPost]] = []
+    for post, p in zip(posts, planned, strict=True):
+        batch.append((post, p))
+        total += len(p.comments)
+        in_batch += len(p.comments)
+        # In batches, so memory stays bounded whatever the number of comments.
+        if in_batch >= COMMENT_BATCH_SIZE:
+            _write_comment_batch(batch, site, content_type)
+            batch, in_batch = [], 0
+    if batch:
+        _write_comment_batch(batch, site, content_type)
+    return total
+
+
+def _write_comment_batch(
+    batch: Sequence[tuple[Post, PlannedPost]], site: Site, content_type: ContentType
+) -> None:
+    rows = [
+        BaseComment(
+            content_type=content_type,
+            object_pk=str(post.pk),
+            site=site,
+            user_name=c.user_name,
+            user_email=c.user_email,
+            user_url="",
+            comment=c.text,
+            submit_date=c.submit_date,
+            is_public=c.is_public,
+            is_removed=c.is_removed,
+        )
+        for post, p in batch
+        for c in p.comments
+    ]
+    BaseComment.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    ids = iter(row.pk for row in rows)
+    xtd_rows, blog_rows = [], []
+    for _, p in batch:
+        pks = [next(ids) for _ in p.comments]
+        places = thread_places([c.parent for c in p.comments])
+        for pk, place, c in zip(pks, places, p.comments, strict=True):
+            xtd_rows.append(
+                {
+                    "comment_ptr": pk,
+                    "thread_id": pks[place.root],
+                    "parent_id": pks[place.parent],
+                    "level": place.level,
+                    "order": place.order,
+                    "followup": False,
+                    "nested_count": place.nested_count,
+                }
+            )
+            blog_rows.append({"xtdcomment_ptr": pk, "is_highlighted": c.is_highlighted})
+    _insert_own_rows(XtdComment, xtd_rows)
+    _insert_own_rows(Comment, blog_rows)
+
+
+def _insert_own_rows(model: type[models.Model], rows: Sequence[dict[str, object]]) -> None:
+    """Insert into ``model``'s own table (not its parents'): bulk_create cannot for a
+    multi-table model. Columns not given get their field's default. The values given
+    are plain integers and booleans, which every backend takes as they are."""
+    if not rows:
+        return
+    fields = model._meta.local_concrete_fields
+    unknown = set(rows[0]) - {f.name for f in fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column for {sorted(unknown)}.")
+    given = [f.name for f in fields if f.name in rows[0]]
+    missing = [f for f in fields if f.name not in rows[0]]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in missing)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in given)
+    columns = ", ".join([columns, *(quote(f.column) for f in missing)])
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # nosec B608 # quoted names from _meta; values are parameters
+    values = [tuple(row[name] for name in given) + defaults for row in rows]
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), BATCH_SIZE):
+            cursor.executemany(sql, values[start : start + BATCH_SIZE])
