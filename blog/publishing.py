@@ -38,6 +38,7 @@ from . import pagecache, search
 from .markup import render_markdown
 from .models import Post, Reference, TaggedPost
 
+BATCH_SIZE = 500
 # The scope open in this thread (or task), if any: nested writers join it.
 _open: contextvars.ContextVar[PostWrites | None] = contextvars.ContextVar(
     "post_writes", default=None
@@ -72,9 +73,13 @@ class PostWrites:
         """Render, index and announce the posts written: one pass over them all."""
         if not self._posts:
             return
-        posts = list(
-            Post.objects.filter(pk__in=self._posts).prefetch_related("tags", "references")
-        )
+        ids = sorted(self._posts)
+        for start in range(0, len(ids), BATCH_SIZE):
+            self._derive(ids[start : start + BATCH_SIZE])
+        pagecache.invalidate()
+
+    def _derive(self, ids: list[int]) -> None:
+        posts = list(Post.objects.filter(pk__in=ids).prefetch_related("tags", "references"))
         rendered = []
         for post in posts:
             html = render_markdown(post.body, [ref.number for ref in post.references.all()])
@@ -84,9 +89,8 @@ class PostWrites:
                 post.body_html = html
                 rendered.append(post)
         # The base manager: this is the write path's own update, not one to announce.
-        Post._base_manager.bulk_update(rendered, ["body_html"], batch_size=500)
+        Post._base_manager.bulk_update(rendered, ["body_html"])
         search.index_posts(posts)
-        pagecache.invalidate()
 
 
 @contextmanager
@@ -139,11 +143,8 @@ def set_tags(post: Post, names: Iterable[str]) -> None:
     A fixed handful of statements: taggit's manager looks up, creates and links each
     tag on its own, several statements a tag. Sends no m2m_changed: call it inside
     ``post_writes()``, which it joins, and the scope takes the post."""
-    wanted: dict[str, str] = {}
-    for name in names:
-        wanted.setdefault(name.casefold(), name)
     with post_writes() as writes:
-        tags = _tags_named(wanted)
+        tags = set(tags_named(names).values())
         taggings = TaggedPost.objects.filter(content_object=post)
         current = set(taggings.values_list("tag_id", flat=True))
         keep = {tag.pk for tag in tags}
@@ -157,11 +158,16 @@ def set_tags(post: Post, names: Iterable[str]) -> None:
         writes.add(post)
 
 
-def _tags_named(wanted: dict[str, str]) -> list[Tag]:
-    """The tags for ``wanted`` (case-folded name -> name as typed), made where missing.
-    When two tags differ only in case, the older is used, as taggit does."""
+def tags_named(names: Iterable[str]) -> dict[str, Tag]:
+    """The tag for each name, matched to an existing tag case-insensitively (as
+    TAGGIT_CASE_INSENSITIVE asks of taggit; of two that differ only in case, the older)
+    or made new: one look-up and one insert for any number of names."""
+    names = list(names)
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.casefold(), name)
     if not wanted:
-        return []
+        return {}
     found: dict[str, Tag] = {}
     lowered = [name.lower() for name in wanted.values()]
     candidates = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=lowered)
@@ -182,7 +188,7 @@ def _tags_named(wanted: dict[str, str]) -> list[Tag]:
                 tag.slug = ""
                 tag.save()
         found.update((tag.name.casefold(), tag) for tag in missing)
-    return [found[key] for key in wanted]
+    return {name: found[name.casefold()] for name in names}
 
 
 def post_changed(post: Post | int) -> None:

@@ -13,9 +13,12 @@ from pathlib import Path
 from django.apps import apps
 from django.core import serializers
 from django.core.management.color import no_style
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection
 from django.db.models.signals import m2m_changed, post_save, pre_save
 
+from ..models import Post
+from ..publishing import post_writes
+from ..sites import sync_site
 from .backup_file import DAMAGED, INCLUDED, BackupError, Header, included_models
 
 
@@ -96,15 +99,6 @@ def _reset_sequences() -> None:
             cursor.execute(statement)
 
 
-def _rebuild_derived() -> None:
-    from ..pagecache import invalidate
-    from ..search import rebuild_index
-    from ..sites import sync_site
-
-    rebuild_index()
-    # The domain is this server's configuration, not content (as after migrate).
-    sync_site()
-    invalidate()
 
 
 def restore_backup(path: Path, header: Header) -> Counter:
@@ -112,8 +106,10 @@ def restore_backup(path: Path, header: Header) -> Counter:
     nothing has changed. ``header`` is read_header()'s, checked by check_schema()."""
     path = Path(path)
     try:
+        # The one write path (blog.publishing): every post restored is rendered and
+        # indexed, and the page cache's token renewed, once, when all rows are in.
         with (
-            transaction.atomic(),
+            post_writes() as writes,
             model_signals_muted(),
             gzip.open(path, "rt", encoding="utf-8") as stream,
         ):
@@ -126,7 +122,9 @@ def restore_backup(path: Path, header: Header) -> Counter:
                 )
             connection.check_constraints(table_names=_replaced_tables())
             _reset_sequences()
-            _rebuild_derived()
+            writes.add_many(Post.objects.values_list("pk", flat=True))
+            # The domain is this server's configuration, not content (as after migrate).
+            sync_site()
     except BackupError:
         raise
     except serializers.base.DeserializationError as error:

@@ -1,7 +1,7 @@
 """The write half of the demo data: a plan (tools.demo.plan) put into the database
-with bulk inserts, filling every derived column (rendered HTML, reference keys, search
-documents, the library's thread columns) as the saves and signals it bypasses would
-have.
+with bulk inserts, through the post write path (blog.publishing), which renders,
+indexes and announces the posts once; the comments' thread columns are filled as the
+library's saves would have.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import F
 from django.db.models.functions import Cast
 from django_comments.models import Comment as BaseComment
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import XtdComment
-from taggit.models import Tag
 
-from blog import pagecache
-from blog.markup import render_markdown
-from blog.models import Comment, Post, Reference, SearchDocument, TaggedPost
-from blog.search import document_fields
+from blog.models import Comment, Post, Reference, TaggedPost
+from blog.publishing import PostWrites, post_writes, tags_named
 
 from .plan import DEMO_USERNAME, SLUG_PREFIX, PlannedPost, plan, thread_places
 
@@ -47,15 +44,13 @@ def replace_demo_data(n_posts: int, n_comments: int, seed: int, *, force: bool =
     """Replace the demo data with the plan for these arguments, all or nothing. Refuses
     (NotOnlyDemoData) when other people's posts are there, unless ``force``."""
     planned = plan(n_posts, n_comments, seed)
-    with transaction.atomic():
+    with post_writes() as writes:
         if not force:
             check_only_demo_data()
         check_free_slugs(planned)
         author = demo_user()
         remove(author)
-        counts = write(planned, author)
-        # Bulk inserts send no signals: the cached pages must be dropped here.
-        pagecache.invalidate()
+        counts = write(planned, author, writes)
     return counts
 
 
@@ -139,16 +134,15 @@ def check_free_slugs(planned: Iterable[PlannedPost]) -> None:
         )
 
 
-def write(planned: Sequence[PlannedPost], author) -> Counts:
-    """Insert the plan in bulk, in the caller's transaction."""
+def write(planned: Sequence[PlannedPost], author, writes: PostWrites) -> Counts:
+    """Insert the plan in bulk, in the caller's write scope, which renders, indexes and
+    announces the posts when it closes."""
     posts = [
         Post(
             title=p.title,
             slug=p.slug,
             author=author,
             body=p.body,
-            # What Post.save() would store: the body rendered with its reference numbers.
-            body_html=render_markdown(p.body, [r.number for r in p.references]),
             status=p.status,
             published_at=p.published_at,
             allow_comments=True,
@@ -158,7 +152,8 @@ def write(planned: Sequence[PlannedPost], author) -> Counts:
     ]
     Post.objects.bulk_create(posts, batch_size=BATCH_SIZE)
     # auto_now stamped the clock; an edit date no later than publication is a fixed one.
-    Post.objects.filter(author=author).update(updated_at=F("published_at"))
+    # (The base manager: the write path announces the whole write once.)
+    Post._base_manager.filter(author=author).update(updated_at=F("published_at"))
 
     references = [
         Reference(post=post, number=r.number, citation=r.citation, url=r.url)
@@ -167,7 +162,7 @@ def write(planned: Sequence[PlannedPost], author) -> Counts:
     ]
     Reference.objects.bulk_create(references, batch_size=BATCH_SIZE)
 
-    tags = _tags({name for p in planned for name in p.tags})
+    tags = tags_named(sorted({name for p in planned for name in p.tags}))
     taggings = [
         TaggedPost(content_object=post, tag=tags[name])
         for post, p in zip(posts, planned, strict=True)
@@ -175,30 +170,9 @@ def write(planned: Sequence[PlannedPost], author) -> Counts:
     ]
     TaggedPost.objects.bulk_create(taggings, batch_size=BATCH_SIZE)
 
-    SearchDocument.objects.bulk_create(
-        [
-            SearchDocument(
-                post=post,
-                **document_fields(
-                    post, (tags[name].name for name in p.tags), (r.citation for r in p.references)
-                ),
-            )
-            for post, p in zip(posts, planned, strict=True)
-        ],
-        batch_size=BATCH_SIZE,
-    )
+    writes.add_many(posts)
     comments = _write_comments(posts, planned)
     return Counts(len(posts), comments, len(references), len(taggings))
-
-
-def _tags(names: Iterable[str]) -> dict[str, Tag]:
-    """The named tags, made when missing; found regardless of case, as taggit does here
-    (TAGGIT_CASE_INSENSITIVE)."""
-    found = {}
-    for name in sorted(names):
-        tag = Tag.objects.filter(name__iexact=name).order_by("pk").first()
-        found[name] = tag or Tag.objects.create(name=name)
-    return found
 
 
 def _write_comments(posts: Sequence[Post], planned: Sequence[PlannedPost]) -> int:
