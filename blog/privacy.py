@@ -28,7 +28,7 @@ from django.views.generic import TemplateView
 from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 
-from .links import describe_max_age
+from .discussion.links import describe_max_age
 from .models import Comment, CommentQuerySet
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from django.views.generic.dates import (
 )
 from taggit.models import Tag
 
-from .discussion import CommentPageNotFound, load_discussion, with_thread_counts
+from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
 from .models import DISCUSSED_ORDER, Post
 from .pagecache import cached_fragment
 from .search import QueryTooLong, Results, parse_query
@@ -113,7 +113,7 @@ class PostDetailView(PostDateMixin, DateDetailView):
             related_posts=cached_fragment(self.request, f"related:{post.pk}", post.related_posts),
             previous_post=post.get_previous_post(),
             next_post=post.get_next_post(),
-            # ?page=: which page of the discussion (blog.discussion).
+            # ?page=: which page of the discussion (blog.discussion.paging).
             discussion=load_discussion(post, self.request.user, self.request.GET.get("page")),
             **kwargs,
         )

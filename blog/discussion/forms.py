@@ -8,8 +8,8 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django_comments_xtd.forms import XtdCommentForm
 from django_comments_xtd.models import max_thread_level_for_content_type
 
-from .converters import parse_id
-from .models import Comment, Post
+from ..converters import parse_id
+from ..models import Comment, Post
 
 LATEST_TIMESTAMP = 253_402_300_800  # 10000-01-01, in seconds since 1970
 
@@ -100,7 +100,7 @@ class CommentForm(XtdCommentForm):
             return 0
         post = self.target_object
         parent = parse_id(reply_to) and (
-            Comment.objects.published().for_post(post).filter(pk=reply_to).first()
+            Comment.objects.visible().for_post(post).filter(pk=reply_to).first()
         )
         if parent is None:
             raise forms.ValidationError(
