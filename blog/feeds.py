@@ -186,7 +186,7 @@ class TagFeed(PostAtomFeed):
 
 
 class CommentFeed(Feed):
-    """The newest published comments on published posts (Atom)."""
+    """The newest visible comments on published posts (Atom)."""
 
     feed_type = ContentAtom1Feed
 

@@ -92,7 +92,7 @@ class CommentForm(XtdCommentForm):
         return super().clean_timestamp()
 
     def clean_reply_to(self) -> int:
-        """A reply must answer a published comment on this same post, above the deepest
+        """A reply must answer a visible comment on this same post, above the deepest
         level; otherwise the library would save the comment before failing (leaving an
         orphan row), so it is refused here, before anything is written."""
         reply_to = self.cleaned_data["reply_to"]

@@ -34,7 +34,7 @@ class PageLink:
 class Discussion:
     post: Post
     comments: QuerySet[Comment]  # this page's, fetched only when shown (see .threads)
-    count: int  # the post's published comments, on every page
+    count: int  # the post's visible comments, on every page
     form: CommentForm | None  # None when comments are closed
     page: Page  # of the post's thread ids
     post_url: str
@@ -97,7 +97,7 @@ def with_thread_counts(posts: QuerySet[Post]) -> QuerySet[Post]:
 
 def thread_pages(post: Post) -> Paginator:
     """The post's discussion in pages of thread ids. A thread is in it while any of its
-    comments is published: a reply whose top-level comment was removed keeps its
+    comments is visible: a reply whose top-level comment was removed keeps its
     thread's place."""
     thread_ids = (
         Comment.objects.visible()

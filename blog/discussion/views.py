@@ -266,6 +266,8 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def discarded(request: HttpRequest) -> HttpResponse:
+    """A receiver of confirmation_received refused the comment (publishing.publish_comment):
+    the library's page for it."""
     return render(request, "django_comments_xtd/discarded.html", status=403)
 
 
