@@ -2,23 +2,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import Textarea
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import Truncator
-from django_comments.models import CommentFlag
-from django_comments_xtd.admin import BlackListedDomainAdmin, XtdCommentsAdmin
-from django_comments_xtd.models import BlackListedDomain
 from markdownx.admin import MarkdownxModelAdmin
 from taggit.forms import TagField, TagWidget
 
-from .models import Comment, Post, Reference
-from .publishing import post_writes, set_tags
+from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
+from .models import Post, Reference
 from .tagging import format_tags, validate_tag_names
+from .writing import post_writes, set_tags
 
 
 class ReferenceInline(admin.TabularInline):
@@ -31,7 +28,7 @@ class ReferenceInline(admin.TabularInline):
 
 class PostAdminForm(forms.ModelForm):
     # A form field, not the model's: the tags are saved by the write path's set_tags()
-    # (blog.publishing) with the post, not by taggit's manager in save_m2m().
+    # (blog.writing) with the post, not by taggit's manager in save_m2m().
     tags = TagField(
         required=False,
         widget=TagWidget(attrs={"class": "vLargeTextField"}),
@@ -84,7 +81,7 @@ class PostAdmin(MarkdownxModelAdmin):
     ) -> HttpResponse:
         # The admin saves a post in three steps (save_model, the references inline, the
         # tags in save_related): one write, rendered, indexed and announced once, after
-        # the last of them (blog.publishing).
+        # the last of them (blog.writing).
         with post_writes():
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -147,103 +144,3 @@ class PostAdmin(MarkdownxModelAdmin):
         # One UPDATE statement: all the selected posts change, or none.
         changed = queryset.exclude(status=status).update(status=status, updated_at=timezone.now())
         self.message_user(request, f"{changed} post(s) {done}.", messages.SUCCESS)
-
-
-class ModerationFilter(admin.SimpleListFilter):
-    """The moderation queue first: comments waiting for approval."""
-
-    title = "moderation"
-    parameter_name = "moderation"
-
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [("held", "Awaiting approval"), ("public", "Published"), ("removed", "Removed")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> QuerySet[Comment]:
-        match self.value():
-            case "held":
-                return queryset.filter(is_public=False, is_removed=False)
-            case "public":
-                return queryset.filter(is_public=True, is_removed=False)
-            case "removed":
-                return queryset.filter(is_removed=True)
-        return queryset
-
-
-@admin.register(Comment)
-class CommentAdmin(XtdCommentsAdmin):
-    list_display = [
-        "cid", "post", "user_name", "excerpt", "submit_date", "state", "is_highlighted",
-        "followup",
-    ]  # fmt: skip
-    list_display_links = ["cid", "excerpt"]
-    list_filter = [ModerationFilter, "is_highlighted", "followup", "submit_date"]
-    list_per_page = 50
-    ordering = ["-submit_date"]
-    search_fields = ["user_name", "user_email", "user_url", "comment", "ip_address"]
-    actions = ["approve_comments", "remove_comments", "highlight_answers", "unhighlight_answers"]
-    readonly_fields = ["post", "thread_level", "submit_date", "ip_address"]
-    fieldsets = [
-        (None, {"fields": ["post", "thread_level"]}),
-        ("Content", {"fields": ["user", "user_name", "user_email", "user_url", "comment"]}),
-        (
-            "Moderation",
-            {"fields": ["is_public", "is_removed", "is_highlighted", "followup",
-                        "submit_date", "ip_address"]},
-        ),
-    ]  # fmt: skip
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:
-        return super().get_queryset(request).prefetch_related("content_object")
-
-    @admin.display(description="post")
-    def post(self, comment: Comment) -> str:
-        post = comment.content_object
-        if post is None:
-            return "-"
-        return format_html('<a href="{}">{}</a>', post.get_absolute_url(), post)
-
-    @admin.display(description="comment")
-    def excerpt(self, comment: Comment) -> str:
-        return Truncator(comment.comment).words(12)
-
-    @admin.display(description="state")
-    def state(self, comment: Comment) -> str:
-        if comment.is_removed:
-            return "Removed"
-        return "Published" if comment.is_public else "Awaiting approval"
-
-    # Approving goes through django-contrib-comments' perform_approve, one save per
-    # comment, so each publication sends its follow-up e-mails (after the commit).
-    @transaction.atomic
-    def approve_comments(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        super().approve_comments(request, queryset)
-
-    approve_comments.short_description = "Approve selected comments"
-
-    @transaction.atomic
-    def remove_comments(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        super().remove_comments(request, queryset)
-
-    remove_comments.short_description = "Remove selected comments"
-
-    @admin.action(description="Highlight as answers (shown with the call for answers)")
-    def highlight_answers(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        visible = queryset.filter(is_public=True, is_removed=False)
-        count = visible.update(is_highlighted=True)
-        self.message_user(request, f"{count} comment(s) highlighted as answers.")
-        skipped = queryset.count() - count
-        if skipped:
-            self.message_user(
-                request,
-                f"{skipped} comment(s) not shown to readers were left alone.",
-                messages.WARNING,
-            )
-
-    @admin.action(description="Remove the highlight")
-    def unhighlight_answers(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        count = queryset.update(is_highlighted=False)
-        self.message_user(request, f"{count} comment(s) no longer highlighted.")
-
-
-admin.site.register(CommentFlag)
-admin.site.register(BlackListedDomain, BlackListedDomainAdmin)

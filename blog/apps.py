@@ -11,9 +11,13 @@ class BlogConfig(AppConfig):
         from django_comments_xtd.moderation import moderator
 
         from . import signals  # noqa: F401 (connects the receivers)
-        from .comment_mail import use_our_links
+        from .discussion.moderation import (
+            PostModerator,
+            notify_when_published,
+            remember_visibility,
+        )
+        from .discussion.publishing import use_our_receiver
         from .models import Comment, Post
-        from .moderation import PostModerator, notify_when_published, remember_visibility
         from .pagecache import invalidate
         from .sites import sync_site
 
@@ -23,5 +27,6 @@ class BlogConfig(AppConfig):
         moderator.register(Post, PostModerator)
         pre_save.connect(remember_visibility, sender=Comment)
         post_save.connect(notify_when_published, sender=Comment)
-        # E-mailed links are signed JSON (blog.links), never the library's pickles.
-        use_our_links()
+        # Comments are published by blog.discussion.publishing, and e-mailed links are
+        # signed JSON (blog.discussion.links), never the library's pickles.
+        use_our_receiver()

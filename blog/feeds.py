@@ -24,7 +24,8 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from taggit.models import Tag
 
-from .markup import absolutize, render_comment_text
+from .discussion.rendering import render_comment_text
+from .markup import absolutize
 from .metadata import last_modified
 from .models import Comment, Post
 from .sites import absolute_url
@@ -185,7 +186,7 @@ class TagFeed(PostAtomFeed):
 
 
 class CommentFeed(Feed):
-    """The newest published comments on published posts (Atom)."""
+    """The newest visible comments on published posts (Atom)."""
 
     feed_type = ContentAtom1Feed
 
@@ -212,7 +213,7 @@ class CommentFeed(Feed):
         # leave the feed with the post.
         visible_posts = Post.objects.published().values(pk_text=Cast("pk", CharField()))
         return (
-            Comment.objects.published()
+            Comment.objects.visible()
             .for_posts()
             .filter(object_pk__in=visible_posts)
             .order_by("-submit_date", "-pk")

@@ -1,5 +1,5 @@
-"""The one way Markdown becomes HTML on this site: pages, feeds and the editor preview;
-and the one way a reader's plain-text comment becomes HTML.
+"""The one way Markdown becomes HTML on this site: pages, feeds and the editor preview.
+(Readers' comments are plain text, rendered by blog.discussion.rendering.)
 
 Markdown is converted by Python-Markdown and the result is always cleaned by nh3
 (the Rust ``ammonia`` sanitiser), so nothing a writer types - raw HTML, ``javascript:``
@@ -8,7 +8,6 @@ or ``data:`` links, event handlers - reaches a reader's browser.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import xml.etree.ElementTree as etree  # nosec B405 # builds Markdown's elements, never parses XML
@@ -17,7 +16,7 @@ from urllib.parse import urljoin
 
 import markdown
 import nh3
-from django.utils.html import linebreaks, strip_tags, urlize
+from django.utils.html import strip_tags
 from markdown.inlinepatterns import InlineProcessor
 
 ALLOWED_TAGS = {
@@ -118,32 +117,3 @@ def plain_text(rendered: str) -> str:
     """The words of rendered HTML as plain text (entities decoded, white space folded),
     for excerpts, titles and descriptions; the templates escape it again."""
     return " ".join(html.unescape(strip_tags(rendered)).split())
-
-
-# Readers' comments are plain text, not Markdown: only what the text pipeline below
-# makes (paragraphs, line breaks, links) may come out of it.
-_comment_cleaner = nh3.Cleaner(
-    tags={"p", "br", "a"},
-    attributes={"a": {"href"}},
-    url_schemes={"http", "https", "mailto"},
-    link_rel="nofollow ugc noopener",
-)
-COMMENT_URL_DISPLAY = 60
-
-
-# A pure function of the text, and the costliest part of showing a long discussion:
-# remembered per process, so a thread is rendered once however often it is shown.
-@functools.lru_cache(maxsize=4096)
-def render_comment_text(text: str) -> str:
-    """Return safe HTML for a reader's plain-text comment: everything escaped, blank
-    lines make paragraphs, single newlines line breaks, and web addresses links that
-    search engines do not credit (``rel="nofollow ugc noopener"``)."""
-    # Lines holding only spaces count as blank, so they still separate paragraphs.
-    text = "\n".join(line.rstrip() for line in (text or "").strip().splitlines())
-    linked = urlize(text, trim_url_limit=COMMENT_URL_DISPLAY, autoescape=True)
-    return _comment_cleaner.clean(linebreaks(linked, autoescape=False))
-
-
-def count_links(rendered: str) -> int:
-    """How many links rendered comment HTML holds (what moderation counts)."""
-    return rendered.count("<a ")

@@ -288,7 +288,7 @@ def _response(request: HttpRequest, entry: Entry) -> HttpResponse:
 
 def _cache_call(method: str, *args) -> Any:
     """The cache is a help, never a requirement: if it fails, the page is built from
-    the database (blog.cachefaults)."""
+    the database (blog.faults.cachefaults)."""
     try:
         return cachefaults.call(method, *args, what="Page cache", log=logger)
     except cachefaults.CacheDown:

@@ -1,7 +1,7 @@
 """Receivers for the writes that do not go through the post write path's own code.
 
 A post's writers (the admin, the fixture loader, a restore, the demo data) write through
-``blog.publishing.post_writes()`` and name the posts they write. What reaches a post
+``blog.writing.post_writes()`` and name the posts they write. What reaches a post
 from elsewhere is caught here and sent the same way (``post_changed``):
 
 - rows saved by code that is not ours, inside a writer's scope: the admin's references
@@ -28,7 +28,7 @@ from taggit.models import Tag
 
 from .models import Comment, Post, Reference, TaggedPost, rows_updated
 from .pagecache import invalidate
-from .publishing import post_changed, posts_changed
+from .writing import post_changed, posts_changed
 
 
 def _cascading_from(origin, model: type) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .ratelimit import client_ip as comment_client_ip
+from .discussion.ratelimit import client_ip as comment_client_ip
 
 
 def client_ip(request: HttpRequest) -> str | None:

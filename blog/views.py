@@ -17,9 +17,9 @@ from django.views.generic.dates import (
 )
 from taggit.models import Tag
 
-from .discussion import CommentPageNotFound, load_discussion, with_thread_counts
+from .discussion.links import describe_max_age
+from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
 from .durations import in_words
-from .links import describe_max_age
 from .models import DISCUSSED_ORDER, Post
 from .operations.privacy import ERASED_NAME, ERASED_TEXT, retention_days
 from .pagecache import cached_fragment
@@ -118,7 +118,7 @@ class PostDetailView(PostDateMixin, DateDetailView):
             related_posts=cached_fragment(self.request, f"related:{post.pk}", post.related_posts),
             previous_post=post.get_previous_post(),
             next_post=post.get_next_post(),
-            # ?page=: which page of the discussion (blog.discussion).
+            # ?page=: which page of the discussion (blog.discussion.paging).
             discussion=load_discussion(post, self.request.user, self.request.GET.get("page")),
             **kwargs,
         )

@@ -11,7 +11,7 @@ from blog.sitemaps import sitemaps
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("markdownx/", include("blog.editor")),
-    path("comments/", include("blog.comment_urls")),
+    path("comments/", include("blog.discussion.urls")),
     path("sitemap.xml", cached(sitemap), {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", cached(robots_txt), name="robots"),
     path("", include("blog.urls")),

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from blog.models import Post, Reference
-from blog.publishing import save_post
+from blog.writing import save_post
 
 _counter = itertools.count(1)
 

@@ -318,7 +318,7 @@ class RedisGoneTests(TestCase):
             for url in urls:
                 self.assertContains(self.client.get(url), "Supervision")
         self.assertIn("Page cache get failed", logs.output[0])
-        with self.assertLogs("blog.ratelimit", "WARNING") as logs:
+        with self.assertLogs("blog.discussion.ratelimit", "WARNING") as logs:
             response = post_comment(self.client, self.post, comment="During.")
         self.assertEqual(response.status_code, 302)
         self.assertIn("rate limit not checked", logs.output[0])

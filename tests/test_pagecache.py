@@ -22,7 +22,8 @@ from django.urls import reverse
 from taggit.models import Tag
 
 from blog import pagecache
-from blog.admin import CommentAdmin, PostAdmin
+from blog.admin import PostAdmin
+from blog.discussion.admin import CommentAdmin
 from blog.models import Comment, Post, Reference
 from config.settings.base import cache_from_url
 

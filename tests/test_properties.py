@@ -26,13 +26,8 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blog.markup import (
-    COMMENT_URL_DISPLAY,
-    absolutize,
-    plain_text,
-    render_comment_text,
-    render_markdown,
-)
+from blog.discussion.rendering import COMMENT_URL_DISPLAY, render_comment_text
+from blog.markup import absolutize, plain_text, render_markdown
 
 from .hostile import corpus
 from .hostile.inert import html_problems

@@ -1,4 +1,4 @@
-"""The one write path of a post (blog.publishing): whoever writes a post with its
+"""The one write path of a post (blog.writing): whoever writes a post with its
 references and tags, its body is rendered, its search document written and the page
 cache's token renewed once, after everything is saved."""
 
@@ -20,7 +20,7 @@ from taggit.models import Tag
 from blog import markup
 from blog.models import ContentVersion, Post, Reference, SearchDocument
 from blog.pagecache import current_token
-from blog.publishing import post_writes, save_post
+from blog.writing import post_writes, save_post
 
 from .factories import admin_post_form, make_post, make_staff, make_user
 
@@ -49,7 +49,7 @@ def counted() -> Iterator[Writes]:
     writes = Writes()
     render = mock.Mock(wraps=markup.render_markdown)
     with (
-        mock.patch("blog.publishing.render_markdown", render),
+        mock.patch("blog.writing.render_markdown", render),
         mock.patch("blog.models.posts.render_markdown", render),
         CaptureQueriesContext(connection) as queries,
     ):

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 
-from .. import links
+from ..discussion import links
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from .comments import (
     CommentQuerySet,
     comments_window,
     discussion_page_query,
+    is_visible,
 )
 from .derived import ContentVersion, SearchDocument
 from .posts import (
@@ -34,6 +35,7 @@ __all__ = [
     "TaggedPost",
     "comments_window",
     "discussion_page_query",
+    "is_visible",
     "reading_minutes",
     "rows_updated",
 ]

@@ -6,7 +6,7 @@ from django.db import models, transaction
 from django.dispatch import Signal
 
 # Sent by an UPDATE of many rows (which sends no post_save), inside its transaction, so
-# that the cached pages showing them are renewed with it (blog.publishing).
+# that the cached pages showing them are renewed with it (blog.signals).
 rows_updated = Signal()
 
 

@@ -17,6 +17,7 @@ from .base import PageSourceQuerySet
 if TYPE_CHECKING:
     from .posts import Post
 
+
 def comments_window() -> datetime.timedelta | None:
     """How long after publication a post takes comments (None: for ever)."""
     days = settings.BLOG_COMMENTS_CLOSE_AFTER_DAYS
@@ -29,45 +30,55 @@ def discussion_page_query(number: int) -> str:
     return f"?page={number}" if number > 1 else ""
 
 
-# What readers see of comments (CommentQuerySet.published), and comments on posts (by
-# the content type's natural key: a join, never a separate look-up); as conditions, as
-# they also apply to django-comments' own table (latest_comments_subquery).
-PUBLISHED_COMMENTS = Q(is_public=True, is_removed=False)
+# What readers see of comments: approved (or never held) and not removed. Stated once,
+# as field values, so that a query (CommentQuerySet.visible) and a comment in hand
+# (Comment.is_visible) cannot disagree.
+VISIBLE_VALUES = {"is_public": True, "is_removed": False}
+# That, and comments on posts (by the content type's natural key: a join, never a
+# separate look-up), as conditions, since they also apply to django-comments' own table
+# (latest_comments_subquery).
+VISIBLE_COMMENTS = Q(**VISIBLE_VALUES)
+
+
+def is_visible(comment) -> bool:
+    """Whether readers see a comment in hand, a row or anything with its two flags
+    (the demo data's plan): VISIBLE_VALUES, for one comment."""
+    return all(getattr(comment, name) == value for name, value in VISIBLE_VALUES.items())
 ON_POSTS = Q(content_type__app_label="blog", content_type__model="post")
 
 
 def _outer_posts_comments() -> CommentQuerySet:
-    """The published comments on the post of the enclosing query."""
+    """The visible comments on the post of the enclosing query."""
     return (
-        Comment.objects.published()
+        Comment.objects.visible()
         .for_posts()
         .filter(object_pk=Cast(OuterRef("pk"), models.CharField()))
     )
 
 
 def latest_comments_subquery() -> models.QuerySet:
-    """The published comments on the post of the enclosing query, the latest first:
+    """The visible comments on the post of the enclosing query, the latest first:
     from django-comments' own table alone, so that the latest is one step into its
     index (migration 0008). Through the Comment model, each comment would also be
     looked up in the two tables of its subclasses: for the discussions page, which
     asks this of every post, several times the work (and on PostgreSQL, a plan costly
     enough to be compiled)."""
     return DjangoComment.objects.filter(
-        PUBLISHED_COMMENTS, ON_POSTS, object_pk=Cast(OuterRef("pk"), models.CharField())
+        VISIBLE_COMMENTS, ON_POSTS, object_pk=Cast(OuterRef("pk"), models.CharField())
     ).order_by("-submit_date", "-pk")
 
 
 def comment_count_subquery() -> models.QuerySet:
-    """The number of published comments on the post of the enclosing query."""
+    """The number of visible comments on the post of the enclosing query."""
     return (
         _outer_posts_comments().order_by().values("object_pk").annotate(n=Count("pk")).values("n")
     )
 
 
 class CommentQuerySet(PageSourceQuerySet):
-    def published(self) -> CommentQuerySet:
+    def visible(self) -> CommentQuerySet:
         """What readers see: approved (or never held) and not removed."""
-        return self.filter(PUBLISHED_COMMENTS)
+        return self.filter(VISIBLE_COMMENTS)
 
     def for_posts(self) -> CommentQuerySet:
         return self.filter(ON_POSTS)
@@ -80,7 +91,7 @@ class CommentQuerySet(PageSourceQuerySet):
         come before its own (the post page shows threads oldest first), so which page
         of the discussion shows it (Comment.comment_page), in the same query."""
         earlier = (
-            Comment.objects.published()
+            Comment.objects.visible()
             .filter(
                 content_type=OuterRef("content_type"),
                 object_pk=OuterRef("object_pk"),
@@ -145,12 +156,14 @@ class Comment(XtdComment):
                 list(lock.using(using).select_for_update().values_list("pk", flat=True))
             super().save(*args, **kwargs)
 
-    def get_absolute_url(self, anchor_pattern: str = "#c%(id)s") -> str:
+    def get_absolute_url(self, anchor_pattern: str | None = None) -> str:
         # Straight to the post's page that shows the comment (django-comments' default
         # goes through a redirect view that builds the address from the Site's domain).
-        # ``anchor_pattern`` as django-comments' get_comment_permalink passes it.
+        # ``anchor_pattern`` as django-comments' get_comment_permalink may pass it; our
+        # own anchor otherwise.
         query = discussion_page_query(self.comment_page)
-        return f"{self.content_object.get_absolute_url()}{query}{anchor_pattern % {'id': self.pk}}"
+        anchor = anchor_pattern % {"id": self.pk} if anchor_pattern else f"#{self.anchor}"
+        return f"{self.content_object.get_absolute_url()}{query}{anchor}"
 
     @property
     def comment_page(self) -> int:
@@ -168,9 +181,11 @@ class Comment(XtdComment):
 
     @property
     def is_visible(self) -> bool:
-        return self.is_public and not self.is_removed
+        """Whether readers see it (CommentQuerySet.visible, for a comment in hand)."""
+        return is_visible(self)
 
     @property
     def anchor(self) -> str:
-        """The comment's id in its post's page."""
+        """The comment's id in its post's page: every link to the comment ends in
+        ``#`` and this, and nothing else spells it out."""
         return f"c{self.pk}"

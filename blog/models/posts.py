@@ -156,7 +156,7 @@ class Post(models.Model):
         return self.display_title
 
     def save(self, *args, **kwargs) -> None:
-        # The body is rendered once its references are saved too (blog.publishing).
+        # The body is rendered once its references are saved too (blog.writing).
         if not self.slug:
             self.slug = self._unique_slug()
         super().save(*args, **kwargs)

@@ -17,8 +17,8 @@ from django.db import DatabaseError, IntegrityError, connection
 from django.db.models.signals import m2m_changed, post_save, pre_save
 
 from ..models import Post
-from ..publishing import post_writes
 from ..sites import sync_site
+from ..writing import post_writes
 from .backup_file import DAMAGED, INCLUDED, BackupError, Header, included_models
 
 
@@ -28,7 +28,7 @@ def model_signals_muted() -> Iterator[None]:
     were, and what is derived from them is rebuilt once at the end. Through the
     receivers, as loaddata goes, every row is re-rendered, re-indexed or renews the
     page-cache token: 2 min 20 s of CPU for 2,000 posts and 20,000 comments, against
-    under 20 s here. (The receivers that send e-mail, blog.moderation's and
+    under 20 s here. (The receivers that send e-mail, blog.discussion.moderation's and
     comments-xtd's, return early on raw saves anyway.)"""
     signals = (pre_save, post_save, m2m_changed)
     kept = [signal.receivers for signal in signals]
@@ -106,7 +106,7 @@ def restore_backup(path: Path, header: Header) -> Counter:
     nothing has changed. ``header`` is read_header()'s, checked by check_schema()."""
     path = Path(path)
     try:
-        # The one write path (blog.publishing): every post restored is rendered and
+        # The one write path (blog.writing): every post restored is rendered and
         # indexed, and the page cache's token renewed, once, when all rows are in.
         with (
             post_writes() as writes,

@@ -10,7 +10,6 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from .. import metadata
-from ..markup import render_comment_text
 from ..models import Post
 from ..pagecache import cached_fragment
 from ..sites import absolute_url
@@ -52,34 +51,6 @@ def tag_cloud(context: template.Context) -> str:
     return _cached_template(
         context, "tag-cloud", "includes/tag_cloud.html", lambda: {"tags": tag_counts()}
     )
-
-
-@register.simple_tag(takes_context=True)
-def comment_list(context: template.Context) -> str:
-    """The page's threads as HTML, kept under the page cache's version: a long
-    discussion is the costliest part of a post page to render, and readers the page
-    cache does not serve (staff, readers with a session) are shown it too."""
-    discussion = context["discussion"]
-    request = context.get("request")
-    can_moderate = bool(request and request.user.has_perm("django_comments.can_moderate"))
-    key = (
-        f"comment-list:{discussion.post.pk}:{discussion.page.number}:"
-        f"{discussion.open:d}:{can_moderate:d}"
-    )
-    return cached_fragment(
-        request,
-        key,
-        lambda: render_to_string(
-            "includes/comment_list.html", {"discussion": discussion, "can_moderate": can_moderate}
-        ),
-    )
-
-
-@register.filter(is_safe=True)
-def comment_text(text: str) -> str:
-    """A reader's comment as HTML: escaped first, then paragraphs, line breaks and
-    nofollow links (see markup.render_comment_text)."""
-    return mark_safe(render_comment_text(text))  # nosec B308 B703 # render_comment_text escapes first
 
 
 @register.filter

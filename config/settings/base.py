@@ -259,7 +259,7 @@ MARKDOWNX_MEDIA_PATH = "uploads/"
 # BLOG_COMMENTS_* ones below are read on every request and can be.
 COMMENTS_APP = "django_comments_xtd"
 COMMENTS_XTD_MODEL = "blog.models.Comment"
-COMMENTS_XTD_FORM_CLASS = "blog.forms.CommentForm"
+COMMENTS_XTD_FORM_CLASS = "blog.discussion.forms.CommentForm"
 COMMENTS_XTD_SALT = b"cpsw-blog-comments"  # must be bytes: the library appends it to a key
 COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_MAX_THREAD_LEVEL = 3  # replies nest three levels below a top-level comment
@@ -275,7 +275,7 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
 }
 COMMENT_MAX_LENGTH = 3000
 # A comment refused for a missing security cookie keeps the reader's text.
-CSRF_FAILURE_VIEW = "blog.comment_views.csrf_failure"
+CSRF_FAILURE_VIEW = "blog.discussion.views.csrf_failure"
 COMMENTS_TIMEOUT = 2 * 60 * 60  # seconds a comment form stays valid (django-contrib-comments)
 
 # Comments close on posts older than this many days (None: never).

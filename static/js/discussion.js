@@ -19,7 +19,7 @@
   form.querySelector(".comment-form__actions").appendChild(cancel);
 
   function putBack() {
-    var returnTo = document.getElementById("c" + replyTo.value);
+    var returnTo = form.closest("article.comment");
     home.insertBefore(form, homeNext);
     replyTo.value = "0";
     heading.textContent = homeTexts[0];
@@ -33,7 +33,9 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a.comment__reply");
     if (!link) return;
-    var article = document.getElementById("c" + link.dataset.replyTo);
+    // The comment answered is the article the link is in (its id, the comment's
+    // anchor, is the server's to spell).
+    var article = link.closest("article.comment");
     var slot = article && article.querySelector(":scope > .comment__reply-slot");
     if (!slot) return;
     event.preventDefault();

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_comments_xtd.conf import settings as xtd_settings
 
-from blog.models import SLUG_MAX_LENGTH, Post
+from blog.models import SLUG_MAX_LENGTH, Post, is_visible
 
 from .words import COMMENT_OPENERS, OBJECTS, QUESTIONS, READER_DOMAIN, TAGS, Writer
 
@@ -309,7 +309,7 @@ def _discussion(
                 comment.is_public = False
         comments.append(comment)
     if post.call_for_answers:
-        answers = [c for c in comments if c.parent is None and c.is_public and not c.is_removed]
+        answers = [c for c in comments if c.parent is None and is_visible(c)]
         for comment in answers[: rng.randint(1, 2)]:
             comment.is_highlighted = True
     return comments

@@ -1,5 +1,5 @@
 """The write half of the demo data: a plan (tools.demo.plan) put into the database
-with bulk inserts, through the post write path (blog.publishing), which renders,
+with bulk inserts, through the post write path (blog.writing), which renders,
 indexes and announces the posts once; the comments' thread columns are filled as the
 library's saves would have.
 """
@@ -20,7 +20,7 @@ from django_comments.models import CommentFlag
 from django_comments_xtd.models import XtdComment
 
 from blog.models import Comment, Post, Reference, TaggedPost
-from blog.publishing import PostWrites, post_writes, tags_named
+from blog.writing import PostWrites, post_writes, tags_named
 
 from .plan import DEMO_USERNAME, SLUG_PREFIX, PlannedPost, plan, thread_places
 

@@ -1,7 +1,7 @@
 from django.core.management import BaseCommand, call_command
 
 from blog.models import Post
-from blog.publishing import post_writes
+from blog.writing import post_writes
 
 FIXTURE = "april_2014"
 

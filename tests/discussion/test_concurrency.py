@@ -26,8 +26,8 @@ from django.test import Client, TransactionTestCase, override_settings
 
 from blog.models import Comment
 
-from .discussion import confirmation_path, form_data
-from .factories import make_post, make_user
+from ..factories import make_post, make_user
+from . import confirmation_path, form_data
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",

@@ -7,10 +7,10 @@ import re
 from django.core import mail
 from django.test import Client, TestCase
 
-from blog.forms import CommentForm
+from blog.discussion.forms import CommentForm
 from blog.models import Comment, Post
 
-from .html import soup
+from ..html import soup
 
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/comments/confirm/[^/\s]+/)")
 MUTE_LINK = re.compile(r"https?://[^/\s]+(/comments/mute/[^/\s]+/)")

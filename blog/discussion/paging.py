@@ -15,8 +15,8 @@ from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django_comments_xtd.conf import settings as xtd_settings
 
+from ..models import Comment, Post, discussion_page_query
 from .forms import CommentForm
-from .models import Comment, Post, discussion_page_query
 
 
 class CommentPageNotFound(Http404):
@@ -34,7 +34,7 @@ class PageLink:
 class Discussion:
     post: Post
     comments: QuerySet[Comment]  # this page's, fetched only when shown (see .threads)
-    count: int  # the post's published comments, on every page
+    count: int  # the post's visible comments, on every page
     form: CommentForm | None  # None when comments are closed
     page: Page  # of the post's thread ids
     post_url: str
@@ -63,7 +63,7 @@ class Discussion:
     @cached_property
     def threads(self) -> list[Comment]:
         """This page's top-level comments, each with ``replies``. Read only when the
-        rendered list is not in the cache (blog_tags.comment_list)."""
+        rendered list is not in the cache (rendering.comment_list)."""
         return thread(list(self.comments), xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
 
     @cached_property
@@ -84,7 +84,7 @@ def with_thread_counts(posts: QuerySet[Post]) -> QuerySet[Post]:
     """Each post with ``comment_thread_count``, the number of threads readers see (what
     the discussion is paged by), counted in the same query."""
     threads = (
-        Comment.objects.published()
+        Comment.objects.visible()
         .for_posts()
         .filter(object_pk=Cast(OuterRef("pk"), CharField()))
         .order_by()
@@ -97,10 +97,10 @@ def with_thread_counts(posts: QuerySet[Post]) -> QuerySet[Post]:
 
 def thread_pages(post: Post) -> Paginator:
     """The post's discussion in pages of thread ids. A thread is in it while any of its
-    comments is published: a reply whose top-level comment was removed keeps its
+    comments is visible: a reply whose top-level comment was removed keeps its
     thread's place."""
     thread_ids = (
-        Comment.objects.published()
+        Comment.objects.visible()
         .for_post(post)
         .order_by("thread_id")
         .values_list("thread_id", flat=True)
@@ -138,7 +138,7 @@ def highlighted_answers(
         return []
     if page.has_other_pages():
         answers = list(
-            Comment.objects.published()
+            Comment.objects.visible()
             .for_post(post)
             .filter(is_highlighted=True)
             .with_thread_ranks()
@@ -150,7 +150,7 @@ def highlighted_answers(
         number = answer.comment_page if page.has_other_pages() else page.number
         elsewhere = number != page.number
         where = post.get_absolute_url() + discussion_page_query(number) if elsewhere else ""
-        answer.link = f"{where}#c{answer.pk}"
+        answer.link = f"{where}#{answer.anchor}"
     return answers
 
 
@@ -162,14 +162,14 @@ def load_discussion(post: Post, user, page_number: str | int | None = None) -> D
     except InvalidPage as error:
         raise CommentPageNotFound(str(error)) from None
     comments = (
-        Comment.objects.published()
+        Comment.objects.visible()
         .for_post(post)
         .filter(thread_id__in=page.object_list)  # a subquery: the page's thread ids
         .select_related(None)
     )
     count = getattr(post, "comment_count", None)  # PostQuerySet.with_comment_counts
     if count is None:
-        count = Comment.objects.published().for_post(post).count()
+        count = Comment.objects.visible().for_post(post).count()
     return Discussion(
         post=post,
         comments=comments,

@@ -23,10 +23,10 @@ from django.utils import timezone
 from django_comments_xtd.models import BlackListedDomain
 from django_comments_xtd.moderation import SpamModerator
 
-from .comment_mail import notify_comment_followers
-from .markup import count_links, render_comment_text
-from .models import Comment, Post
-from .sites import absolute_url
+from ..models import Comment, Post
+from ..sites import absolute_url
+from .mail import notify_comment_followers
+from .rendering import count_links, render_comment_text
 
 
 def hold_reasons(text: str, post: Post) -> list[str]:
@@ -115,7 +115,7 @@ def remember_visibility(sender, instance: Comment, raw: bool = False, **kwargs) 
     instance._was_visible = (
         None
         if raw or instance.pk is None
-        else Comment.objects.published().filter(pk=instance.pk).exists()
+        else Comment.objects.visible().filter(pk=instance.pk).exists()
     )
 
 

@@ -9,7 +9,6 @@ that its parent does not exist).
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
@@ -18,7 +17,6 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,16 +31,16 @@ from django_comments_xtd.models import (
     TmpXtdComment,
     max_thread_level_for_content_type,
 )
-from django_comments_xtd.signals import comment_thread_muted, confirmation_received
+from django_comments_xtd.signals import comment_thread_muted
 
-from . import links
-from .comment_mail import notify_comment_followers
-from .converters import parse_id
-from .faults.dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
+from ..converters import parse_id
+from ..faults.dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
+from ..models import Comment, Post
+from . import links, publishing
 from .forms import CommentForm
-from .markup import render_comment_text
-from .models import Comment, Post
+from .publishing import CommentDiscarded, sent_before
 from .ratelimit import allow_comment, client_ip
+from .rendering import render_comment_text
 
 CLOSED = "Comments are closed on this post, so yours was not posted."
 
@@ -141,7 +139,9 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     if user.is_authenticated:
         comment.user = user
         # Sent again: not a new comment, and not counted against the rate limit.
-        if (earlier := already_posted(comment)) is not None:
+        # (Readers who are not signed in save nothing here: their confirmation link is
+        # what publishes, and it asks the same.)
+        if (earlier := sent_before(comment)) is not None:
             return redirect(f"{reverse('comments-xtd-sent')}?{urlencode({'c': earlier.pk})}")
     if not allow_comment(request):
         return form_page(
@@ -159,18 +159,21 @@ def post_comment(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     try:
         with transaction.atomic():
-            # Signed-in: saved now. Anonymous: only a confirmation e-mail is sent.
+            # Signed-in: published now (publishing.publish_comment). Anonymous: only a
+            # confirmation e-mail is sent.
             comment_was_posted.send(sender=TmpXtdComment, comment=comment, request=request)
     except (MaxThreadLevelExceededException, ObjectDoesNotExist):
         # The comment being answered went while the reader was writing.
         form.add_error("reply_to", "The comment you are answering has just been removed.")
         return form_page(request, post, form, status=409)
+    except CommentDiscarded:
+        return discarded(request)
     return redirect(f"{reverse('comments-xtd-sent')}?{urlencode({'c': comment._get_pk_val()})}")
 
 
 def reply(request: HttpRequest, cid: int) -> HttpResponse:
     """The page to answer one comment: what works without JavaScript."""
-    parent = Comment.objects.published().for_posts().filter(pk=cid).first()
+    parent = Comment.objects.visible().for_posts().filter(pk=cid).first()
     post = parent and Post.objects.published().filter(pk=parent.object_pk).first()
     if post is None:
         raise Http404("No such comment.")
@@ -189,48 +192,12 @@ def reply(request: HttpRequest, cid: int) -> HttpResponse:
     return render(request, "blog/comment_reply.html", context)
 
 
-# How long a signed-in reader's identical comment counts as the same one sent again.
-RESENT_WITHIN = datetime.timedelta(minutes=15)
-
-
-def already_posted(comment: TmpXtdComment) -> Comment | None:
-    """The signed-in reader's identical comment, on the same post and answering the same
-    comment, saved in the last few minutes: the form sent twice (a double click), or
-    sent again after a 503 whose transaction had in fact committed as the connection
-    died. Readers who are not signed in save nothing here: their confirmation link
-    is the one that writes, and it checks for itself (already_confirmed)."""
-    same = Comment.objects.filter(
-        user=comment.user,
-        object_pk=comment.object_pk,
-        comment=comment.comment,
-        submit_date__gte=comment.submit_date - RESENT_WITHIN,
-        is_removed=False,
-    )
-    # A top-level comment is its own parent, in django-comments-xtd's rows.
-    if comment.parent_id:
-        same = same.filter(parent_id=comment.parent_id).exclude(pk=comment.parent_id)
-    else:
-        same = same.filter(parent_id=F("pk"))
-    return same.order_by("-submit_date").first()
-
-
-def already_confirmed(pending: TmpXtdComment) -> Comment | None:
-    """The comment a confirmation link has published already (it may be followed
-    again), or None."""
-    return Comment.objects.filter(
-        user_name=pending.user_name,
-        user_email=pending.user_email,
-        submit_date=pending.submit_date,
-        object_pk=pending.object_pk,
-    ).first()
-
-
 def expired_confirmation(request: HttpRequest, pending: TmpXtdComment) -> HttpResponse:
     """A confirmation link past its age publishes nothing, but still leads to the
     comment it published in time. The reader gets their text back to post again: the
     link carries it for anyone holding the link to read, so showing it reveals nothing
     more, and its signature shows that this site wrote it."""
-    existing = already_confirmed(pending)
+    existing = sent_before(pending)
     if existing is not None:
         return sent_response(request, existing)
     return refused(
@@ -270,7 +237,7 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
             "e-mail.",
             status=400,
         )
-    existing = already_confirmed(pending)
+    existing = sent_before(pending)
     if existing is not None:
         return sent_response(request, existing)
     post = Post.objects.published().filter(pk=pending.object_pk).first()
@@ -280,7 +247,7 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
     if not post.comments_open:
         return refused(request, CLOSED, status=403, post=post, text=pending.comment)
     if pending.parent_id and not (
-        Comment.objects.published()
+        Comment.objects.visible()
         .for_post(post)
         .filter(pk=pending.parent_id, level__lt=xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
         .exists()
@@ -289,28 +256,19 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
         # comment of their own.
         pending.parent_id = 0
     try:
-        with transaction.atomic():
-            # The same link followed twice at once must publish once: each confirmation
-            # on the post locks its row, then looks again under the lock.
-            list(Post.objects.select_for_update().filter(pk=post.pk).values_list("pk"))
-            existing = already_confirmed(pending)
-            if existing is not None:
-                return sent_response(request, existing)
-            comment = Comment(**pending)
-            comment.save()
-            pending.xtd_comment = comment
-            responses = confirmation_received.send(
-                sender=TmpXtdComment, comment=pending, request=request
-            )
-            if any(response is False for _, response in responses):
-                transaction.set_rollback(True)
-                return render(request, "django_comments_xtd/discarded.html", status=403)
+        comment = publishing.publish_comment(pending, request)
+    except CommentDiscarded:
+        return discarded(request)
     except (MaxThreadLevelExceededException, ObjectDoesNotExist):
         return refused(request, "The comment you answered was removed.", status=409,
                        post=post, text=pending.comment)  # fmt: skip
-    if comment.is_public:
-        notify_comment_followers(comment)
     return sent_response(request, comment)
+
+
+def discarded(request: HttpRequest) -> HttpResponse:
+    """A receiver of confirmation_received refused the comment (publishing.publish_comment):
+    the library's page for it."""
+    return render(request, "django_comments_xtd/discarded.html", status=403)
 
 
 def bounded_comment_id(view: Callable[[HttpRequest], HttpResponse]) -> Callable:

@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from blog.models import Comment, Post
 
-from .discussion import (
+from ..factories import make_post, make_staff, make_user
+from ..html import soup, text, texts
+from . import (
     comment_and_confirm,
     confirmation_path,
     form_data,
@@ -24,8 +26,6 @@ from .discussion import (
     post_comment,
     row_counts,
 )
-from .factories import make_post, make_staff, make_user
-from .html import soup, text, texts
 
 BOB = {"name": "Bob", "email": "bob@example.org"}  # a second reader
 
@@ -520,7 +520,7 @@ class BadInputTests(DiscussionTestCase):
     def cases(self, other_reader: Client, deepest: Comment) -> dict:
         post = self.post
         expired_ts = int(timezone.now().timestamp()) - 3 * 60 * 60
-        from blog.forms import CommentForm
+        from blog.discussion.forms import CommentForm
 
         expired_hash = CommentForm(post).initial_security_hash(expired_ts)
         other_comment = comment_and_confirm(other_reader, self.other_post, comment="elsewhere")
@@ -625,7 +625,7 @@ class BadInputTests(DiscussionTestCase):
 
     def test_a_renewed_form_can_be_sent_again(self):
         expired_ts = int(timezone.now().timestamp()) - 3 * 60 * 60
-        from blog.forms import CommentForm
+        from blog.discussion.forms import CommentForm
 
         data = form_data(
             self.post,

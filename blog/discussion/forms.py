@@ -8,8 +8,8 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django_comments_xtd.forms import XtdCommentForm
 from django_comments_xtd.models import max_thread_level_for_content_type
 
-from .converters import parse_id
-from .models import Comment, Post
+from ..converters import parse_id
+from ..models import Comment, Post
 
 LATEST_TIMESTAMP = 253_402_300_800  # 10000-01-01, in seconds since 1970
 
@@ -92,7 +92,7 @@ class CommentForm(XtdCommentForm):
         return super().clean_timestamp()
 
     def clean_reply_to(self) -> int:
-        """A reply must answer a published comment on this same post, above the deepest
+        """A reply must answer a visible comment on this same post, above the deepest
         level; otherwise the library would save the comment before failing (leaving an
         orphan row), so it is refused here, before anything is written."""
         reply_to = self.cleaned_data["reply_to"]
@@ -100,7 +100,7 @@ class CommentForm(XtdCommentForm):
             return 0
         post = self.target_object
         parent = parse_id(reply_to) and (
-            Comment.objects.published().for_post(post).filter(pk=reply_to).first()
+            Comment.objects.visible().for_post(post).filter(pk=reply_to).first()
         )
         if parent is None:
             raise forms.ValidationError(

@@ -1,4 +1,4 @@
-"""The links e-mailed to readers (blog.links): signed JSON that expires, never a pickle.
+"""The links e-mailed to readers (blog.discussion.links): signed JSON that expires, never a pickle.
 
 A confirmation link publishes a comment; a mute link stops follow-up e-mails. Each is
 refused when altered, cut short, of the other kind, signed with another key, made by
@@ -21,10 +21,12 @@ from django.test import Client, TestCase, override_settings
 from django_comments_xtd import signed
 from django_comments_xtd.models import TmpXtdComment
 
-from blog import links
+from blog.discussion import links
 from blog.models import Comment
 
-from .discussion import (
+from ..factories import london, make_post, make_staff, make_user
+from ..html import soup
+from . import (
     comment_and_confirm,
     confirmation_path,
     get,
@@ -32,8 +34,6 @@ from .discussion import (
     post_comment,
     row_counts,
 )
-from .factories import london, make_post, make_staff, make_user
-from .html import soup
 
 START = london(2030, 3, 4, 9, 0, 0)  # whole seconds, as the tokens' timestamps are
 BOB = {"name": "Bob", "email": "bob@example.org"}

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from .faults import cachefaults
+from ..faults import cachefaults
 
 logger = logging.getLogger(__name__)
 

@@ -27,12 +27,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django_comments_xtd.models import TmpXtdComment
 
-from .converters import parse_id
-from .durations import in_words
-from .models import Post
+from ..converters import parse_id
+from ..durations import in_words
+from ..models import Post
 
 T = TypeVar("T")
 
+# Named after the module's first home, and kept: a new salt would void every link
+# already e-mailed.
 CONFIRM_SALT = "blog.links.confirm"
 MUTE_SALT = "blog.links.mute"
 
