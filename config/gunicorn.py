@@ -13,7 +13,7 @@ def default_workers(cores: int | None = None) -> int:
 
     A request here is CPU work (templates, and SQLite in the worker's own process), with
     no network wait for another worker to fill. Measured with wrk on a 2-core machine
-    (README, "Serving as in production"): 2 workers served the home page about twice
+    (docs/serving.md): 2 workers served the home page about twice
     as fast as 3 or 5 (the usual 2 × cores + 1), with a third of their p99 latency.
     Two at least, so that one slow request never holds up every reader.
     """
