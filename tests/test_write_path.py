@@ -5,9 +5,12 @@ cache's token renewed once, after everything is saved."""
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
 from unittest import mock
 
 from django.core.management import call_command
@@ -231,6 +234,32 @@ class PathTests(TestCase):
         self.assertEqual(writes.index_writes, 1)
         self.assertEqual(writes.renewals, 1)
         self.assertEqual(SearchDocument.objects.count(), posts)
+
+
+class OtherWritersTests(TestCase):
+    """A restore and the demo data write in bulk, through the same path."""
+
+    def setUp(self):
+        current_token()
+
+    def test_a_restore_renders_indexes_and_announces_once(self):
+        for n in range(3):
+            make_post(f"Post {n}", "Cited [1].", tags=["Ofsted"], references={1: f"Source {n}"})
+        directory = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        call_command("backup", output=directory / "backups", stdout=StringIO())
+        (path,) = (directory / "backups").glob("*.jsonl.gz")
+        with counted() as writes:
+            call_command("restore", str(path), output=directory / "copies",
+                         interactive=False, stdout=StringIO())  # fmt: skip
+        self.assertEqual((writes.renders, writes.index_writes, writes.renewals), (3, 1, 1))
+        self.assertEqual(SearchDocument.objects.count(), 3)
+        self.assertTrue(all('href="#ref-1"' in post.body_html for post in Post.objects.all()))
+
+    def test_the_demo_data_renders_indexes_and_announces_once(self):
+        with counted() as writes:
+            call_command("seed_demo", posts=12, comments=150, seed=7, stdout=StringIO())
+        self.assertEqual((writes.renders, writes.index_writes, writes.renewals), (12, 1, 1))
+        self.assertEqual(SearchDocument.objects.count(), 12)
 
 
 class TokenRenewalTests(TestCase):
