@@ -1,7 +1,7 @@
 """`make bench`: requests/s and latency of the main pages, production server, two sizes.
 
 For each size of data (a SQLite file under bench/.data/, seeded once and kept), it starts
-gunicorn exactly as `make serve` does (config/gunicorn.py, production settings) but with
+gunicorn exactly as `make serve` does (tools/gunicorn.py, production settings) but with
 bench/urls.py's extra one-line view, on a free loopback port; checks that every page
 answers 200, warms it up, and measures it with wrk. References run in the same server:
 for each page, a static copy of it, byte for byte (served by WhiteNoise: the limit for
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config import gunicorn as gunicorn_config
+from tools import gunicorn as gunicorn_config
 from tools.serve import ROOT, running_server, serve_environment
 
 BENCH_DIR = ROOT / "bench"
@@ -113,6 +113,7 @@ SEEDING_CODE = [
     "tools/demo/write.py",
     "tools/demo/management/commands/seed_demo.py",
     "blog/management/commands/load_april_2014.py",
+    "blog/writing.py",
     "fixtures/april_2014.json",
 ]
 

@@ -1,5 +1,5 @@
 """`make serve`: the production settings in the environment it builds, its `.env`, and the
-real server (gunicorn with config/gunicorn.py) answering pages and static files."""
+real server (gunicorn with tools/gunicorn.py) answering pages and static files."""
 
 import gzip
 import http.client
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from config.gunicorn import default_workers
+from tools.gunicorn import default_workers
 from tools.serve import (
     ROOT,
     Running,
@@ -235,6 +235,6 @@ def test_server_started_the_workers_asked_for(server):
 
 
 def test_server_binds_loopback_only(serve_env):
-    code = "import runpy; print(runpy.run_path('config/gunicorn.py')['bind'])"
+    code = "import runpy; print(runpy.run_path('tools/gunicorn.py')['bind'])"
     result = run([sys.executable, "-c", code], serve_env)
     assert result.stdout.strip() == f"127.0.0.1:{serve_env['PORT']}"

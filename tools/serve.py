@@ -1,7 +1,7 @@
 """`make serve`: the site as in production (gunicorn, DEBUG off, WhiteNoise), on loopback.
 
 `python -m tools.serve` migrates, loads the April 2014 entries into an empty site,
-collects the static files, then becomes gunicorn (config/gunicorn.py).
+collects the static files, then becomes gunicorn (tools/gunicorn.py).
 
 The environment is built in layers, and the first that sets a variable wins: the
 caller's environment, then the project's `.env`, then the loopback defaults below.
@@ -29,7 +29,7 @@ from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
-GUNICORN_CONFIG = ROOT / "config" / "gunicorn.py"
+GUNICORN_CONFIG = ROOT / "tools" / "gunicorn.py"
 # migrate, loading the fixture and collectstatic each take seconds; minutes mean a hang.
 PREPARE_TIMEOUT = 600
 

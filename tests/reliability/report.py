@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from config import gunicorn as gunicorn_config
+from tools import gunicorn as gunicorn_config
 from tools.serve import ROOT
 
 DOC = ROOT / "docs" / "reliability.md"
@@ -272,7 +272,7 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 
 - **The server** is started exactly as `make serve` starts it (`tools.serve`: the same
   environment, `migrate`, `load_april_2014`, `collectstatic`, gunicorn with
-  `config/gunicorn.py`, {workers} sync workers here) on a fresh database: a temporary
+  `tools/gunicorn.py`, {workers} sync workers here) on a fresh database: a temporary
   SQLite file (WAL, `BEGIN IMMEDIATE`, 20 s busy timeout, as in production), or a
   PostgreSQL database of its own, created for the run and dropped after it. The
   settings are production's (`tests/reliability/settings.py`) with two changes only: the

@@ -1,6 +1,6 @@
 """Gunicorn's settings for `make serve` and `make bench`: the production server, on loopback.
 
-`gunicorn --config config/gunicorn.py config.wsgi:application`. The process count is
+`gunicorn --config tools/gunicorn.py config.wsgi:application`. The process count is
 WEB_CONCURRENCY when set, else the default below; GUNICORN_CMD_ARGS adds any other
 option (e.g. `--access-logfile -`).
 """
