@@ -1,4 +1,5 @@
-"""Helpers for the discussion tests: post the real form, as a reader's browser would."""
+"""Helpers for the discussion tests: post the real form, as a reader's browser would,
+and the base class whose two posts every discussion test module starts from."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from django.test import Client, TestCase
 from blog.discussion.forms import CommentForm
 from blog.models import Comment, Post
 
+from ..factories import make_post, make_user
 from ..html import soup
 
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/comments/confirm/[^/\s]+/)")
 MUTE_LINK = re.compile(r"https?://[^/\s]+(/comments/mute/[^/\s]+/)")
+BOB = {"name": "Bob", "email": "bob@example.org"}  # a second reader
 
 
 def form_data(post: Post, reply_to: int = 0, **fields) -> dict:
@@ -66,3 +69,30 @@ def row_counts() -> tuple[int, ...]:
     from django_comments_xtd.models import XtdComment
 
     return (BaseComment.objects.count(), XtdComment.objects.count(), Comment.objects.count())
+
+
+class DiscussionTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.post = make_post(
+            "Learning Organisations",
+            "Is your organisation safe to learn in?",
+            call_for_answers="Does your organisation learn from its mistakes?",
+        )
+        cls.other_post = make_post("Pressure of Work", "Caseloads.")
+
+    def page(self, post: Post | None = None):
+        response = self.client.get((post or self.post).get_absolute_url())
+        self.assertEqual(response.status_code, 200)
+        return soup(response)
+
+    def signed_in_reader(self, username: str = "reader", **fields):
+        user = make_user(
+            username,
+            first_name="Rita",
+            last_name="Reader",
+            email=f"{username}@example.org",
+            **fields,
+        )
+        self.client.force_login(user)
+        return user
