@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.reliability.checks import check_comments, order_collisions, tree_problems
-from tests.reliability.load import Submission, parse_form
+from tests.reliability.client import parse_form
+from tests.reliability.records import Submission
 from tests.reliability.scenario import SCENARIOS, Prepared, Scenario, prepared_site, run_scenario
 
 CLIENTS = 20

@@ -8,7 +8,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from .load import Submission
+from .records import Submission
 
 MARKER = re.compile(r"\[([a-z0-9]+q)\]")
 

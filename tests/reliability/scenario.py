@@ -19,7 +19,8 @@ from tools.serve import running_server
 
 from . import site
 from .checks import check_comments
-from .load import Plan, Record, join_clients, read_paths, run_load
+from .load import Plan, join_clients, read_paths, run_load
+from .records import Record
 
 START_TIMEOUT = 30
 STOP_TIMEOUT = 15
