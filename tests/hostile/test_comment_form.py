@@ -21,11 +21,11 @@ from taggit.models import Tag
 from blog.faults import nulbytes
 from blog.models import Comment, Post, Reference
 
-from .discussion import confirmation_path, form_data, get, post_comment, row_counts
-from .factories import admin_post_form, make_post, make_staff, make_user
-from .hostile import corpus
-from .hostile.inert import feed_problems, html_problems, response_problems
-from .html import soup, text
+from ..discussion import confirmation_path, form_data, get, post_comment, row_counts
+from ..factories import admin_post_form, make_post, make_staff, make_user
+from ..html import soup, text
+from . import corpus
+from .inert import feed_problems, html_problems, response_problems
 
 COMMENT_FEED = reverse("blog:feed-comments")
 ATOM_FEED = reverse("blog:feed-atom")
