@@ -1,5 +1,5 @@
 """Hostile input, as data: one named list per family, each payload with a short id so
-that a failure names it. The tests in tests/test_hostile_input.py send these to the
+that a failure names it. The tests in tests/hostile/test_*.py send these to the
 comment form, search, the admin and the editor's preview; tests/test_properties.py
 mixes the markup fragments into generated text.
 
