@@ -104,7 +104,7 @@ def index_posts(posts: Iterable[Post]) -> None:
             **document_fields(
                 post,
                 (tag.name for tag in post.tags.all()),
-                (ref.citation for ref in sorted(post.references.all(), key=_by_number)),
+                (ref.citation for ref in post.references.all()),  # by number (Meta.ordering)
             ),
         )
         for post in posts
@@ -113,20 +113,6 @@ def index_posts(posts: Iterable[Post]) -> None:
         return
     SearchDocument.objects.filter(post__in=[d.post_id for d in documents]).delete()
     SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
-
-
-def rebuild_index() -> int:
-    """Index every post afresh (after bulk inserts, which send no signals)."""
-    SearchDocument.objects.all().delete()
-    ids = list(Post.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start : start + BATCH_SIZE]
-        index_posts(Post.objects.filter(pk__in=batch).prefetch_related("tags", "references"))
-    return len(ids)
-
-
-def _by_number(reference) -> int:
-    return reference.number
 
 
 # The engines ----------------------------------------------------------------------

@@ -15,8 +15,6 @@ renews the page cache's token directly, in the transaction of the change.
 
 from __future__ import annotations
 
-import weakref
-
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.db.models import QuerySet
@@ -107,20 +105,11 @@ def post_deleted(sender, **kwargs) -> None:
 PAGE_SOURCES = [Comment, XtdComment, BaseComment, get_user_model(), Site]
 
 
-# The deletes that have already changed the token, by identity: one delete (a post
-# with its comments, a queryset from the admin) changes the token once rather than once
-# a row, even outside a transaction.
-_invalidating_deletes: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-
-
-def invalidate_pages(sender, update_fields=None, origin=None, **kwargs) -> None:
-    # Signing in stamps the user's last_login, which no page shows.
+def invalidate_pages(sender, update_fields=None, **kwargs) -> None:
+    # Signing in stamps the user's last_login, which no page shows. (A delete of many
+    # rows is one transaction, Django's: the token changes once for all of them.)
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
-    if origin is not None:
-        if _invalidating_deletes.get(id(origin)) is origin:
-            return
-        _invalidating_deletes[id(origin)] = origin
     invalidate()
 
 

@@ -262,6 +262,17 @@ class OtherWritersTests(TestCase):
         self.assertEqual(SearchDocument.objects.count(), 12)
 
 
+    def test_rebuilding_the_search_index_takes_the_path(self):
+        for n in range(3):
+            make_post(f"Post {n}", tags=["Ofsted"])
+        SearchDocument.objects.all().delete()
+        with counted() as writes:
+            call_command("rebuild_search_index", stdout=StringIO())
+        # Cached search results change with the index: the token is renewed too.
+        self.assertEqual((writes.renders, writes.index_writes, writes.renewals), (3, 1, 1))
+        self.assertEqual(SearchDocument.objects.count(), 3)
+
+
 class TokenRenewalTests(TestCase):
     """The page cache's token changes at most once per transaction, whatever is
     written in it, and again in the next one."""

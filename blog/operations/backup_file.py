@@ -11,8 +11,8 @@ referred to by natural key; so a backup made on SQLite restores into PostgreSQL 
 back.
 
 What is derived from the content is not in the file and is made afresh after a
-restore: the search documents (blog.search.rebuild_index) and the page-cache token
-(blog.pagecache.invalidate).
+restore, through the post write path (blog.writing): the rendered bodies, the search
+documents and the page-cache token.
 
 Writing a backup is in blog.operations.backup, putting one back in
 blog.operations.restore.
