@@ -22,13 +22,13 @@ urlpatterns = [
     path("delete/<id:comment_id>/", moderation.delete, name="comments-delete"),
     path(
         "deleted/",
-        views.bounded_comment_id(moderation.delete_done),
+        views.moderators_only(moderation.delete_done),
         name="comments-delete-done",
     ),
     path("approve/<id:comment_id>/", moderation.approve, name="comments-approve"),
     path(
         "approved/",
-        views.bounded_comment_id(moderation.approve_done),
+        views.moderators_only(moderation.approve_done),
         name="comments-approve-done",
     ),
 ]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.sites.shortcuts import get_current_site
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
@@ -24,7 +25,6 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django_comments.signals import comment_was_posted, comment_will_be_posted
-from django_comments_xtd import views as xtd_views
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import (
     MaxThreadLevelExceededException,
@@ -285,18 +285,62 @@ def bounded_comment_id(view: Callable[[HttpRequest], HttpResponse]) -> Callable:
     return wrapper
 
 
+NOTHING_POSTED = "Nothing was posted."
+
+
 @bounded_comment_id
 def sent(request: HttpRequest) -> HttpResponse:
-    """The library's page after posting (check your e-mail, awaiting approval, or on to
-    the comment). An address typed by hand, with no or a forged ``c``, is a 404 page
-    rather than the library's bare 400."""
+    """The page after posting: check your e-mail (``c`` is the library's signed
+    "post" value), on to the comment (a visible one), or "awaiting approval" (a held
+    one, for its signed-in author only).
+
+    Not the library's view: with ``X-Requested-With: XMLHttpRequest`` it rendered its
+    own comment template, with the author's e-mail address and its gravatar hash, for
+    any id anyone typed; and it answered for held comments to anyone. Here a held or
+    removed comment someone else wrote, a forged value and an id never used all get
+    the same 404 page, whatever the request's headers."""
     c = request.GET.get("c", "")
-    if not c.isdigit():
-        try:
-            signing.loads(c)
-        except signing.BadSignature:
-            raise Http404("Nothing was posted.") from None
-    return xtd_views.sent(request)
+    if c.isdigit():
+        comment = Comment.objects.for_posts().filter(pk=parse_id(c)).first()
+        if comment is not None and comment.is_visible:
+            return redirect(comment)
+        if comment is not None and not comment.is_removed and is_own(request, comment):
+            return render(request, "django_comments_xtd/moderated.html", {"comment": comment})
+        raise Http404(NOTHING_POSTED)
+    target = signed_target(c)
+    if target is None:
+        raise Http404(NOTHING_POSTED)
+    return render(request, "django_comments_xtd/posted.html", {"target": target})
+
+
+def is_own(request: HttpRequest, comment: Comment) -> bool:
+    user = request.user
+    return user.is_authenticated and comment.user_id == user.pk
+
+
+def signed_target(value: str) -> Post | None:
+    """The published post named by a TmpXtdComment's signed key
+    (``signing.dumps("blog.post:<pk>")``, made by the library when it redirects an
+    anonymous reader here), or None."""
+    try:
+        label, _, pk = signing.loads(value).partition(":")
+    except (signing.BadSignature, AttributeError):
+        return None
+    pk = parse_id(pk)
+    if label != "blog.post" or pk is None:
+        return None
+    return Post.objects.published().filter(pk=pk).first()
+
+
+def moderators_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """For the library's "approved" and "deleted" pages (``?c=<id>``), which follow a
+    moderator's action: they linked to any comment, held or removed, for anyone who
+    typed its id. Now they are for moderators, like the actions themselves."""
+    return bounded_comment_id(
+        login_required(
+            permission_required("django_comments.can_moderate", raise_exception=True)(view)
+        )
+    )
 
 
 def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:
