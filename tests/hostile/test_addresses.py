@@ -92,7 +92,11 @@ class CommentPagesTests(AddressLeakMixin, TestCase):
         cls.staff = make_user(
             "sam", email=STAFF_ADDRESS, first_name="Sam", last_name="Staff", is_staff=True
         )
-        cls.staff.user_permissions.add(Permission.objects.get(codename="can_moderate", content_type__app_label="django_comments"))
+        cls.staff.user_permissions.add(
+            Permission.objects.get(
+                codename="can_moderate", content_type__app_label="django_comments"
+            )
+        )
         cls.author = make_user("rita", email=READER_ADDRESS, first_name="Rita")
         cls.stranger = make_user("stranger", email="other@example.org")
 
@@ -225,14 +229,18 @@ class CommentPagesTests(AddressLeakMixin, TestCase):
     def test_a_visible_comment_leads_on_to_itself(self):
         for comment in (self.by_staff, self.anonymous):
             response = self.client.get(f"{reverse('comments-xtd-sent')}?c={comment.pk}")
-            self.assertRedirects(response, comment.get_absolute_url(), fetch_redirect_response=False)
+            self.assertRedirects(
+                response, comment.get_absolute_url(), fetch_redirect_response=False
+            )
 
     def test_the_moderators_still_get_their_pages(self):
         self.client.force_login(self.staff)
         for done in ("comments-approve-done", "comments-delete-done"):
             response = self.client.get(f"{reverse(done)}?c={self.held.pk}")
             self.assertEqual(response.status_code, 200)
-        self.assertContains(self.client.get(reverse("comments-approve", args=[self.held.pk])), "Approve")
+        self.assertContains(
+            self.client.get(reverse("comments-approve", args=[self.held.pk])), "Approve"
+        )
 
 
 class LibraryTemplatesTests(TestCase):
