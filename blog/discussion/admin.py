@@ -3,6 +3,7 @@ of domains. (blog.admin imports this module, so that it is registered.)"""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
@@ -14,6 +15,7 @@ from django_comments_xtd.admin import BlackListedDomainAdmin, XtdCommentsAdmin
 from django_comments_xtd.models import BlackListedDomain
 
 from ..models import Comment
+from .hosts import BadHost, normalise_host
 
 
 class ModerationFilter(admin.SimpleListFilter):
@@ -113,4 +115,27 @@ class CommentAdmin(XtdCommentsAdmin):
 
 
 admin.site.register(CommentFlag)
-admin.site.register(BlackListedDomain, BlackListedDomainAdmin)
+
+
+class BlockedDomainForm(forms.ModelForm):
+    class Meta:
+        model = BlackListedDomain
+        fields = ["domain"]
+
+    def clean_domain(self) -> str:
+        """Stored as the blocklist compares it (hosts.py), whatever way it was typed."""
+        domain = self.cleaned_data["domain"].strip()
+        try:
+            return normalise_host(domain.lstrip("*."))
+        except BadHost:
+            raise forms.ValidationError(
+                "This is not a domain name (such as spam.example): it cannot be blocked.",
+                code="bad_host",
+            ) from None
+
+
+class BlockedDomainAdmin(BlackListedDomainAdmin):
+    form = BlockedDomainForm
+
+
+admin.site.register(BlackListedDomain, BlockedDomainAdmin)

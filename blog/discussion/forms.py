@@ -10,8 +10,48 @@ from django_comments_xtd.models import max_thread_level_for_content_type
 
 from ..converters import parse_id
 from ..models import Comment, Post
+from .hosts import BadHost, normalise_email, normalise_url
+from .plaintext import control_characters
 
 LATEST_TIMESTAMP = 253_402_300_800  # 10000-01-01, in seconds since 1970
+
+
+class HostEmailField(forms.EmailField):
+    """An e-mail address with its domain in the one spelling the blocklist compares and
+    the e-mails use (hosts.py), before Django's checks run on that spelling."""
+
+    def to_python(self, value: str | None) -> str:
+        value = super().to_python(value)
+        if value:
+            refuse_control_characters(value, "The e-mail address")
+            try:
+                value = normalise_email(value)
+            except BadHost:
+                raise forms.ValidationError(
+                    "The e-mail address's domain is not one that mail can be sent to.",
+                    code="bad_host",
+                ) from None
+        return value
+
+
+class HostURLField(forms.URLField):
+    """A website's address with its host in the one spelling the blocklist compares and
+    the page links (hosts.py), before Django's checks run on that spelling."""
+
+    def to_python(self, value: str | None) -> str:
+        # First: Python's URL parser drops tabs and line breaks without a word.
+        refuse_control_characters(value or "", "The website address")
+        value = super().to_python(value)
+        if value:
+            try:
+                value = normalise_url(value)
+            except BadHost:
+                raise forms.ValidationError(
+                    "The website address is not one a browser can open: check its "
+                    "domain, and leave out any user name or password.",
+                    code="bad_host",
+                ) from None
+        return value
 
 
 class CommentForm(XtdCommentForm):
@@ -20,6 +60,8 @@ class CommentForm(XtdCommentForm):
     Signed-in readers comment under their account's name and address, so those fields
     are not asked of them (the view fills them in).
     """
+
+    email = HostEmailField()
 
     def __init__(
         self,
@@ -50,7 +92,7 @@ class CommentForm(XtdCommentForm):
         email.widget = forms.EmailInput(
             attrs={"autocomplete": "email", "maxlength": email.max_length}
         )
-        fields["url"] = forms.URLField(
+        fields["url"] = HostURLField(
             label="Website",
             required=False,
             assume_scheme="https",
@@ -131,6 +173,11 @@ class CommentForm(XtdCommentForm):
             cleaned["followup"] = False
         return cleaned
 
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        refuse_control_characters(name, "Your name")
+        return name
+
     def clean_comment(self) -> str:
         comment = super().clean_comment().strip()
         if not comment:
@@ -165,3 +212,16 @@ class CommentForm(XtdCommentForm):
             for name in ("name", "email", "url"):
                 messages.extend(self.errors.get(name, []))
         return messages
+
+
+def refuse_control_characters(value: str, what: str) -> None:
+    """A name or address with a line break or other control character could start a new
+    line of the moderators' e-mail, or reorder what they read; none belongs in one."""
+    found = control_characters(value)
+    if found:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in found[:3])
+        raise forms.ValidationError(
+            f"{what} contains invisible control characters ({shown}), such as line "
+            "breaks; please type it on one line.",
+            code="control_characters",
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import re
 from functools import partial
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sites.models import Site
@@ -25,7 +24,9 @@ from django_comments_xtd.moderation import SpamModerator
 
 from ..models import Comment, Post
 from ..sites import absolute_url
+from .hosts import BadHost, host_of_email, host_of_url, normalise_host
 from .mail import notify_comment_followers
+from .plaintext import one_line, quoted
 from .rendering import count_links, render_comment_text
 
 
@@ -53,15 +54,40 @@ def held_words(text: str) -> list[str]:
     return sorted({m.lower() for m in re.findall(pattern, text, flags=re.IGNORECASE)})
 
 
+# Blocklist entries already written as hosts are compared (hosts.py).
+NORMAL_ENTRY = r"^[a-z0-9-]+(\.[a-z0-9-]+)*$"
+
+
 def is_blocklisted(email: str, url: str) -> bool:
     """Whether the commenter's e-mail or website is on a blocklisted domain (a domain
-    blocks its subdomains too). The list is kept in the admin."""
-    hosts = [email.rpartition("@")[2], urlsplit(url or "").hostname or ""]
+    blocks its subdomains too). The list is kept in the admin. Hosts are compared as
+    hosts.normalise_host writes them, so that no other spelling of a domain passes;
+    one that cannot be normalised is refused."""
+    hosts = []
+    try:
+        if email:
+            hosts.append(host_of_email(email))
+        if url:
+            hosts.append(host_of_url(url))
+    except BadHost:
+        return True
     candidates = set()
-    for host in filter(None, (h.lower().strip(".") for h in hosts)):
+    for host in hosts:
         labels = host.split(".")
         candidates.update(".".join(labels[i:]) for i in range(len(labels)))
-    return bool(candidates) and BlackListedDomain.objects.filter(domain__in=candidates).exists()
+    if not candidates:
+        return False
+    entries = BlackListedDomain.objects
+    if entries.filter(domain__in=candidates).exists():
+        return True
+    # Entries written otherwise (before the admin normalised them, or by other means).
+    for entry in entries.exclude(domain__regex=NORMAL_ENTRY).values_list("domain", flat=True):
+        try:
+            if normalise_host(entry.strip().lstrip("*.")) in candidates:
+                return True
+        except BadHost:
+            continue
+    return False
 
 
 class PostModerator(SpamModerator):
@@ -86,7 +112,7 @@ class PostModerator(SpamModerator):
 
 def notify_managers(comment_pk: int) -> None:
     """E-mail the moderators (settings.MANAGERS) about a new comment, with links to
-    approve or remove it."""
+    approve or remove it: the site's lines first, then the reader's, quoted."""
     recipients = [address for _, address in settings.MANAGERS]
     comment = Comment.objects.filter(pk=comment_pk).first()
     if not recipients or comment is None:
@@ -103,6 +129,14 @@ def notify_managers(comment_pk: int) -> None:
         "approve_url": absolute_url(reverse("comments-approve", args=[comment.pk])),
         "remove_url": absolute_url(reverse("comments-delete", args=[comment.pk])),
         "queue_url": absolute_url(reverse("admin:blog_comment_changelist") + "?moderation=held"),
+        "username": one_line(comment.user.get_username()) if comment.user else "",
+        # Everything the reader wrote, after the site's own lines, each line quoted:
+        # nothing of theirs can read as one of the links above (plaintext.py).
+        "as_written": quoted(
+            f"Name: {one_line(comment.user_name)}\n"
+            f"Website: {one_line(comment.user_url) or '(none)'}\n\n"
+            f"{comment.comment}"
+        ),
     }
     state = "awaiting approval" if held else "published"
     subject = f"[{Site.objects.get_current().name}] New comment ({state}) on “{post}”"
