@@ -1,11 +1,12 @@
-"""The markdownx editor's endpoints, for staff only.
+"""The markdownx editor's endpoints, for those who may write posts.
 
 markdownx mounts its preview and upload views for anyone; here they are wrapped so
-that only active staff reach them (403 otherwise), the preview goes through the
-site's sanitiser, and an upload is accepted only when Pillow itself recognises a
-JPEG or PNG within the size limit. The stored file is re-encoded from the decoded
-pixels (dropping EXIF location data and any trailing payload) and named after the
-detected format, never the client's file name or content type.
+that only active staff who may add or change posts reach them (403 otherwise: a staff
+account kept for moderating comments, say, may not store files on the site), the
+preview goes through the site's sanitiser, and an upload is accepted only when Pillow
+itself recognises a JPEG or PNG within the size limit. The stored file is re-encoded
+from the decoded pixels (dropping EXIF location data and any trailing payload) and
+named after the detected format, never the client's file name or content type.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ FORMATS = {"JPEG": "jpg", "PNG": "png"}
 MAX_PIXELS = 40_000_000
 
 
-class StaffOnlyMixin(UserPassesTestMixin):
+class PostWritersOnlyMixin(UserPassesTestMixin):
     raise_exception = True  # 403, not a redirect: these are XHR endpoints.
 
     def test_func(self) -> bool:
         user = self.request.user
-        return user.is_active and user.is_staff
+        return (
+            user.is_active
+            and user.is_staff
+            and (user.has_perm("blog.add_post") or user.has_perm("blog.change_post"))
+        )
 
 
 class PreviewForm(forms.Form):
@@ -96,7 +101,7 @@ def _errors(form: forms.Form) -> JsonResponse:
     return JsonResponse({"error": " ".join(messages), "errors": form.errors}, status=400)
 
 
-class PreviewView(StaffOnlyMixin, View):
+class PreviewView(PostWritersOnlyMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -106,7 +111,7 @@ class PreviewView(StaffOnlyMixin, View):
         return HttpResponse(render_markdown(form.cleaned_data["content"]))
 
 
-class UploadView(StaffOnlyMixin, View):
+class UploadView(PostWritersOnlyMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> JsonResponse:

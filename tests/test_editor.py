@@ -3,6 +3,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -145,3 +146,51 @@ class EditorStaffTests(TemporaryMediaMixin, TestCase):
         response = self.client.post(UPLOAD, {})
         self.assertEqual(response.status_code, 400)
         self.assertIn("required", response.json()["error"])
+
+
+class EditorPermissionTests(TemporaryMediaMixin, TestCase):
+    """Staff status alone is not enough (issue 14, item 9): the preview and the upload
+    are for those who may add or change posts."""
+
+    def assert_answers(self, expected: int) -> None:
+        response = self.client.post(PREVIEW, {"content": "*hi*"})
+        self.assertEqual(response.status_code, expected)
+        response = self.client.post(UPLOAD, {"image": upload("a.png", image_bytes("PNG"))})
+        self.assertEqual(response.status_code, expected)
+        self.assertEqual(len(self.stored()), 1 if expected == 200 else 0)
+
+    def staff_with(self, *codenames: str):
+        user = make_user(is_staff=True)
+        user.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="blog", codename__in=codenames)
+        )
+        return user
+
+    def test_who_may_use_the_editor(self):
+        cases = [
+            ("anonymous", None, 403),
+            ("reader", make_user(), 403),
+            ("staff without post rights", self.staff_with(), 403),
+            ("staff who may only delete or view posts",
+             self.staff_with("delete_post", "view_post"), 403),
+            ("staff who moderate comments", self.staff_with("change_comment"), 403),
+            ("staff with add_post", self.staff_with("add_post"), 200),
+            ("staff with change_post", self.staff_with("change_post"), 200),
+            ("superuser", make_staff(), 200),
+        ]  # fmt: skip
+        for who, user, expected in cases:
+            with self.subTest(who):
+                for stored in self.stored():
+                    stored.unlink()
+                self.client.logout()
+                if user is not None:
+                    self.client.force_login(user)
+                self.assert_answers(expected)
+
+    def test_post_rights_without_staff_status_are_not_enough(self):
+        user = make_user()
+        user.user_permissions.add(
+            *Permission.objects.filter(codename__in=["add_post", "change_post"])
+        )
+        self.client.force_login(user)
+        self.assert_answers(403)
