@@ -17,13 +17,16 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import django_comments
 import django_comments_xtd
+import time_machine
 from django.contrib.auth.models import Permission
 from django.template import loader
 from django.test import Client, TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from blog.models import Comment
 
+from ..discussion import form_data
 from ..factories import make_post, make_user
 
 STAFF_ADDRESS = "Sam.Staff@Example.org"
@@ -215,6 +218,23 @@ class CommentPagesTests(AddressLeakMixin, TestCase):
             for name in ("held", "held_by_reader", "removed", "staff_removed"):
                 for variant in VARIANTS:
                     self.assertSameAnswer(getattr(self, name).pk, f"{who}: {name}", client, variant)
+
+    def test_answering_a_held_comment_looks_like_answering_no_comment(self):
+        now = timezone.now()
+        for who, client in self.clients().items():
+            for name in ("held", "held_by_reader", "removed"):
+                with self.subTest(who=who, comment=name), time_machine.travel(now, tick=False):
+                    answers = []
+                    for pk in (getattr(self, name).pk, self.never):
+                        data = form_data(self.post, reply_to=pk, comment="An answer.")
+                        answers.append(client.post(reverse("comments-post-comment"), data))
+                    one, other = answers
+                    self.assertContains(one, "is no longer shown", status_code=400)
+                    self.assertEqual(one.status_code, other.status_code)
+                    self.assertEqual(
+                        CSRF_VALUE.sub(r"\1\2", one.content.decode()),
+                        CSRF_VALUE.sub(r"\1\2", other.content.decode()),
+                    )
 
     def test_the_author_of_a_held_comment_is_told_it_awaits_approval(self):
         self.client.force_login(self.author)
