@@ -35,7 +35,7 @@ from blog.models import Comment
 from config.settings.base import cache_from_url
 from tools.serve import free_port
 
-from .discussion import confirmation_path, form_data, get, post_comment, row_counts
+from .discussion import confirmation_path, form_data, post_comment, press, row_counts
 from .factories import make_post, make_user
 from .html import soup
 
@@ -322,5 +322,5 @@ class RedisGoneTests(TestCase):
             response = post_comment(self.client, self.post, comment="During.")
         self.assertEqual(response.status_code, 302)
         self.assertIn("rate limit not checked", logs.output[0])
-        get(self.client, confirmation_path())
+        press(self.client, confirmation_path())
         self.assertContains(self.client.get(urls[0]), "During.")

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from blog.models import Comment, Post
 
-from ..discussion import confirmation_path, form_data, get, post_comment, row_counts
+from ..discussion import confirmation_path, form_data, post_comment, press, row_counts
 from ..factories import make_post, make_user
 from ..html import soup, text
 from . import corpus
@@ -45,7 +45,7 @@ class CommentFormTests(HostileTestCase):
         cls.reader = make_user("signed-in-reader", email="reader@example.org")
 
     def confirm(self) -> Comment:
-        response = get(self.client, confirmation_path())
+        response = press(self.client, confirmation_path())
         self.assertEqual(response.status_code, 302, response.content[:500])
         return Comment.objects.latest("submit_date", "pk")
 
