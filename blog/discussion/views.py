@@ -239,10 +239,10 @@ def already_confirmed(
 def used_link(
     request: HttpRequest, pending: TmpXtdComment, comment: Comment | None
 ) -> HttpResponse:
-    context = {
-        "comment": comment if comment is not None and comment.is_visible else None,
-        "post": Post.objects.published().filter(pk=pending.object_pk).first(),
-    }
+    """The used link's page: on to ``comment`` only while readers can see it."""
+    post = Post.objects.published().filter(pk=pending.object_pk).first()
+    shown = comment is not None and comment.is_visible and post is not None
+    context = {"comment": comment if shown else None, "post": post}
     return render(request, "blog/comment_already_confirmed.html", context)
 
 

@@ -133,6 +133,15 @@ class OnceEverTests(UsedLinkTestCase):
                 self.assertEqual(mail.outbox, [], "the moderators were told again")
                 self.assertEqual(models.UsedConfirmationLink.objects.count(), 1)
 
+    def test_a_used_link_whose_post_was_withdrawn_leads_to_neither(self):
+        link = self.posted_link()
+        press(Client(), link)
+        Post.objects.filter(pk=self.post.pk).update(status=Post.Status.DRAFT)
+        response = press(Client(), link)
+        self.assert_used_page(response, None)
+        self.assertNotContains(response, self.post.get_absolute_url())
+        self.assertEqual(row_counts(), (1, 1, 1))
+
     def test_staff_deleting_it_again_and_again_never_brings_it_back(self):
         link = self.posted_link(comment="Spam, really.")
         press(Client(), link)
