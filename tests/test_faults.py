@@ -31,11 +31,11 @@ from django_comments.signals import comment_will_be_posted
 from django_comments_xtd.signals import confirmation_received
 
 from blog.faults.dbfaults import RETRY_AFTER_SECONDS
-from blog.models import Comment
+from blog.models import Comment, UsedConfirmationLink
 from config.settings.base import cache_from_url
 from tools.serve import free_port
 
-from .discussion import confirmation_path, form_data, get, post_comment, row_counts
+from .discussion import confirmation_path, form_data, post_comment, press, row_counts
 from .factories import make_post, make_user
 from .html import soup
 
@@ -180,14 +180,15 @@ class PostgreSQLFaultTests(FaultTestCase):
         link = confirmation_path(mail.outbox[-1])
         before = row_counts()
         with killed_when(confirmation_received):
-            response = self.client.get(link)
+            response = self.client.post(link)  # the page's button
         self.assertEqual(response.status_code, 503)
         self.assertContains(response, "The link in your e-mail still works", status_code=503)
         self.assertEqual(soup(response).select_one("textarea").get_text(), TEXT.strip())
         self.assertEqual(row_counts(), before)
-        # Followed again: published, once.
-        self.assertEqual(self.client.get(link).status_code, 302)
-        self.assertEqual(self.client.get(link).status_code, 302)
+        self.assertFalse(UsedConfirmationLink.objects.exists())  # rolled back with it
+        # Pressed again: published, once; then the link is used.
+        self.assertEqual(self.client.post(link).status_code, 302)
+        self.assertContains(self.client.post(link), "This link has already been used")
         self.assertEqual(Comment.objects.filter(comment=TEXT.strip()).count(), 1)
 
     def test_with_the_database_down_a_comment_gets_its_text_back_in_a_form(self):
@@ -207,7 +208,12 @@ class PostgreSQLFaultTests(FaultTestCase):
         self.assertEqual(response.status_code, 503)
         self.assertIn(TEXT.strip(), soup(response).select_one("textarea").get_text())
         self.assertContains(response, "link in your e-mail still works", status_code=503)
-        self.assertEqual(self.client.get(link).status_code, 302)
+        # Pressed while the database is down: the same.
+        with database_down(), self.assertLogs("django.request", "ERROR"):
+            response = self.client.post(link)
+        self.assertIn(TEXT.strip(), soup(response).select_one("textarea").get_text())
+        self.assertContains(response, "link in your e-mail still works", status_code=503)
+        self.assertEqual(self.client.post(link).status_code, 302)
         self.assertEqual(Comment.objects.filter(comment=TEXT.strip()).count(), 1)
 
 
@@ -322,5 +328,5 @@ class RedisGoneTests(TestCase):
             response = post_comment(self.client, self.post, comment="During.")
         self.assertEqual(response.status_code, 302)
         self.assertIn("rate limit not checked", logs.output[0])
-        get(self.client, confirmation_path())
+        press(self.client, confirmation_path())
         self.assertContains(self.client.get(urls[0]), "During.")

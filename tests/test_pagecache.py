@@ -27,7 +27,7 @@ from blog.discussion.admin import CommentAdmin
 from blog.models import Comment, Post, Reference
 from config.settings.base import cache_from_url
 
-from .discussion import comment_and_confirm, confirmation_path, form_data, get
+from .discussion import comment_and_confirm, confirmation_path, form_data, press
 from .factories import london, make_post, make_staff, make_user
 from .html import soup
 
@@ -433,7 +433,7 @@ class ReadersKeepTheirOwnTests(PageCacheTestCase):
                 response = client.post(reverse("comments-post-comment"), fields)
             self.assertEqual(response.status_code, 302, f"{name}'s comment was refused")
         self.assertEqual(len(mail.outbox), 2)  # a confirmation request each
-        get(Client(), confirmation_path(mail.outbox[0]))
+        press(Client(), confirmation_path(mail.outbox[0]))
         self.assertContains(Client().get(url), "Ann agrees.")
 
     def test_a_token_from_another_readers_page_is_refused(self):

@@ -22,6 +22,7 @@ from django_comments_xtd.signals import confirmation_received
 
 from ..models import Comment, CommentQuerySet, Post
 from ..pagecache import invalidate
+from . import usedlinks
 from .mail import notify_comment_followers, send_confirmation_request
 
 # How long an identical comment from the same reader counts as the same one sent again.
@@ -78,7 +79,9 @@ def _by_the_same_reader(comment: TmpXtdComment) -> CommentQuerySet:
     )
 
 
-def publish_comment(pending: TmpXtdComment, request: HttpRequest) -> Comment:
+def publish_comment(
+    pending: TmpXtdComment, request: HttpRequest, *, link: str | None = None
+) -> Comment:
     """Save a reader's comment, accepted and moderated when it was posted (the
     moderator's ``allow`` and ``moderate``: ``pending.is_public`` says whether it waits
     for approval), and do all that follows; return it, or the comment it is a second
@@ -88,8 +91,11 @@ def publish_comment(pending: TmpXtdComment, request: HttpRequest) -> Comment:
     1. The post's row is locked, so that the same comment sent twice at once (a link
        followed in two tabs, a double click) is published once: each looks for the
        other under the lock.
-    2. A second sending: nothing more is done.
-    3. The comment is saved (blog.models.Comment places it in its thread).
+    2. A confirmation link (``link``, its key) already used raises
+       usedlinks.LinkAlreadyUsed, whatever became of its comment. A second sending:
+       nothing more is done.
+    3. The comment is saved (blog.models.Comment places it in its thread), and the
+       link it came by recorded as used (usedlinks.record), in the same transaction.
     4. confirmation_received: the moderator's ``email``, which sends the moderators'
        notice once the transaction commits. A receiver answering False discards the
        comment: nothing is saved, and CommentDiscarded is raised.
@@ -102,12 +108,16 @@ def publish_comment(pending: TmpXtdComment, request: HttpRequest) -> Comment:
     """
     with transaction.atomic():
         list(Post.objects.select_for_update().filter(pk=pending.object_pk).values_list("pk"))
+        if link is not None and (used := usedlinks.used(link)) is not None:
+            raise usedlinks.LinkAlreadyUsed(used)
         earlier = sent_before(pending)
         if earlier is not None:
             pending.xtd_comment = earlier
             return earlier
         comment = Comment(**pending)
         comment.save()
+        if link is not None:
+            usedlinks.record(link, comment.pk)
         pending.xtd_comment = comment
         responses = confirmation_received.send(
             sender=TmpXtdComment, comment=pending, request=request

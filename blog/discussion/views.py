@@ -22,8 +22,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.csrf import csrf_failure as django_csrf_failure
-from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
 from django_comments.signals import comment_was_posted, comment_will_be_posted
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import (
@@ -36,13 +37,14 @@ from django_comments_xtd.signals import comment_thread_muted
 from ..converters import parse_id
 from ..faults.dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
 from ..models import Comment, Post
-from . import links, publishing
+from . import links, publishing, usedlinks
 from .forms import CommentForm
 from .publishing import CommentDiscarded, sent_before
 from .ratelimit import allow_comment, client_ip
 from .rendering import render_comment_text
 
 CLOSED = "Comments are closed on this post, so yours was not posted."
+BLOCKED = "Comments from this e-mail address or website are not accepted here."
 
 
 def refused(
@@ -149,14 +151,8 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             problems=["You have posted several comments in the last minute. "
                       "Please wait a minute, then send this one again."],
         )  # fmt: skip
-    # The moderator decides here: refuse (blocklisted), or hold for approval.
-    responses = comment_will_be_posted.send(sender=TmpXtdComment, comment=comment, request=request)
-    if any(response is False for _, response in responses):
-        return refused(
-            request,
-            "Comments from this e-mail address or website are not accepted here.",
-            status=403, post=post, text=text,
-        )  # fmt: skip
+    if not moderated(comment, request):
+        return refused(request, BLOCKED, status=403, post=post, text=text)
     try:
         with transaction.atomic():
             # Signed-in: published now (publishing.publish_comment). Anonymous: only a
@@ -169,6 +165,16 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     except CommentDiscarded:
         return discarded(request)
     return redirect(f"{reverse('comments-xtd-sent')}?{urlencode({'c': comment._get_pk_val()})}")
+
+
+def moderated(comment: TmpXtdComment, request: HttpRequest) -> bool:
+    """The moderator's decision on a comment about to be published (or e-mailed for
+    confirmation), by the rules of this moment: False when it is refused (a
+    blocklisted address or website, comments closed); otherwise ``comment.is_public``
+    says whether it is held for approval."""
+    comment.is_public = True
+    responses = comment_will_be_posted.send(sender=TmpXtdComment, comment=comment, request=request)
+    return not any(response is False for _, response in responses)
 
 
 def reply(request: HttpRequest, cid: int) -> HttpResponse:
@@ -192,14 +198,12 @@ def reply(request: HttpRequest, cid: int) -> HttpResponse:
     return render(request, "blog/comment_reply.html", context)
 
 
-def expired_confirmation(request: HttpRequest, pending: TmpXtdComment) -> HttpResponse:
-    """A confirmation link past its age publishes nothing, but still leads to the
-    comment it published in time. The reader gets their text back to post again: the
-    link carries it for anyone holding the link to read, so showing it reveals nothing
-    more, and its signature shows that this site wrote it."""
-    existing = sent_before(pending)
-    if existing is not None:
-        return sent_response(request, existing)
+def expired_confirmation(request: HttpRequest, key: str, pending: TmpXtdComment) -> HttpResponse:
+    """A confirmation link past its age publishes nothing. The reader gets their text
+    back to post again: the link carries it for anyone holding the link to read, so
+    showing it reveals nothing more, and its signature shows that this site wrote it."""
+    if (answer := already_confirmed(request, key, pending)) is not None:
+        return answer
     return refused(
         request,
         f"This confirmation link has expired (links work for {links.describe_max_age()}), "
@@ -208,6 +212,38 @@ def expired_confirmation(request: HttpRequest, pending: TmpXtdComment) -> HttpRe
         post=Post.objects.published().filter(pk=pending.object_pk).first(),
         text=pending.comment,
     )
+
+
+def already_confirmed(
+    request: HttpRequest, key: str, pending: TmpXtdComment
+) -> HttpResponse | None:
+    """The page for a link that has published its comment, or None when it has not.
+
+    Used: recorded by publish_comment (usedlinks); or, for a link from before the
+    record was kept, the comment it carries is there (sent_before: the same sending,
+    removed or not, or the same words sent again). The page links to the comment when
+    readers can see it, and otherwise says nothing of whether it is still there."""
+    record = usedlinks.used(key)
+    if record is not None:
+        return used_link(request, pending, Comment.objects.filter(pk=record.comment_pk).first())
+    earlier = sent_before(pending)
+    if earlier is None:
+        return None
+    if earlier.is_visible:
+        # A second sending of a comment readers see (a double click e-mails two links):
+        # on to it, as the form does.
+        return redirect(earlier)
+    return used_link(request, pending, None)
+
+
+def used_link(
+    request: HttpRequest, pending: TmpXtdComment, comment: Comment | None
+) -> HttpResponse:
+    """The used link's page: on to ``comment`` only while readers can see it."""
+    post = Post.objects.published().filter(pk=pending.object_pk).first()
+    shown = comment is not None and comment.is_visible and post is not None
+    context = {"comment": comment if shown else None, "post": post}
+    return render(request, "blog/comment_already_confirmed.html", context)
 
 
 def confirmation_not_saved(request: HttpRequest, key: str) -> HttpResponse:
@@ -221,14 +257,22 @@ def confirmation_not_saved(request: HttpRequest, key: str) -> HttpResponse:
     return refused(request, NOT_CONFIRMED, status=503, text=pending.comment or "")
 
 
+# The link in the e-mail shows a page; only its button (a POST) publishes. Mail systems
+# that open every link in a message to check it must not publish the comment on their
+# own. Never cached: the page carries the reader's CSRF token.
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@csrf_protect
 @keeps_text_on_database_fault(confirmation_not_saved, NOT_CONFIRMED)
 def confirm(request: HttpRequest, key: str) -> HttpResponse:
-    """Publish (or hold) an anonymous reader's comment when they follow the e-mailed
-    link. Following it again leads to the comment."""
+    """An anonymous reader's e-mailed link: a page with the comment and a button that
+    publishes (or holds) it. The link publishes its comment once, by the rules of the
+    moment the button is pressed (closing, the rate limit, the blocklist, the hold
+    rules); followed again it says that it was used."""
     try:
         pending = links.read_confirmation(key)
     except links.ExpiredLink as expired:
-        return expired_confirmation(request, expired.value)
+        return expired_confirmation(request, key, expired.value)
     except links.BadLink:
         return refused(
             request,
@@ -237,15 +281,33 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
             "e-mail.",
             status=400,
         )
-    existing = sent_before(pending)
-    if existing is not None:
-        return sent_response(request, existing)
+    if (answer := already_confirmed(request, key, pending)) is not None:
+        return answer
     post = Post.objects.published().filter(pk=pending.object_pk).first()
     if post is None:
         return refused(request, "The post you commented on is no longer on the site.",
                        status=404, text=pending.comment)  # fmt: skip
     if not post.comments_open:
         return refused(request, CLOSED, status=403, post=post, text=pending.comment)
+    if request.method != "POST":
+        return render(request, "blog/comment_confirm.html", {"comment": pending, "key": key})
+    return publish_confirmed(request, key, pending, post)
+
+
+def publish_confirmed(
+    request: HttpRequest, key: str, pending: TmpXtdComment, post: Post
+) -> HttpResponse:
+    """The button on the confirmation page: the checks of the comment form, again, by
+    the rules of now, then publish_comment."""
+    if not allow_comment(request):
+        return refused(
+            request,
+            "You have posted several comments in the last minute, so this one was not "
+            "published yet. Please wait a minute, then open the link in the e-mail again.",
+            status=429, post=post, text=pending.comment,
+        )  # fmt: skip
+    if not moderated(pending, request):
+        return refused(request, BLOCKED, status=403, post=post, text=pending.comment)
     if pending.parent_id and not (
         Comment.objects.visible()
         .for_post(post)
@@ -256,7 +318,13 @@ def confirm(request: HttpRequest, key: str) -> HttpResponse:
         # comment of their own.
         pending.parent_id = 0
     try:
-        comment = publishing.publish_comment(pending, request)
+        comment = publishing.publish_comment(pending, request, link=key)
+    except usedlinks.LinkAlreadyUsed as used:
+        # Pressed twice at once: the other press published it.
+        record = used.record
+        return used_link(
+            request, pending, record and Comment.objects.filter(pk=record.comment_pk).first()
+        )
     except CommentDiscarded:
         return discarded(request)
     except (MaxThreadLevelExceededException, ObjectDoesNotExist):
@@ -349,9 +417,15 @@ def sent_response(request: HttpRequest, comment: Comment) -> HttpResponse:
     return render(request, "django_comments_xtd/moderated.html", {"comment": comment})
 
 
-def mute(request: HttpRequest, key: str) -> HttpResponse:
-    """Stop follow-up e-mails for one reader on one post (the link in each of them).
-    Following the link again says the same thing."""
+def one_click_unsubscribe(request: HttpRequest) -> bool:
+    """Whether the request is an RFC 8058 one-click unsubscription: what a mail program
+    posts to the address in a follow-up e-mail's List-Unsubscribe header."""
+    return request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click"
+
+
+def muting(request: HttpRequest, key: str) -> HttpResponse:
+    """The mute link's page (GET: a button, unless nothing is left to stop) and its
+    button (POST)."""
     try:
         muted = Comment.objects.filter(pk=links.read_mute(key)).first()
     except links.ExpiredLink as expired:
@@ -376,16 +450,37 @@ def mute(request: HttpRequest, key: str) -> HttpResponse:
     post = muted and Post.objects.filter(pk=muted.object_pk).first()
     if post is None:
         raise Http404("The comment this link was sent for, or its post, has gone.")
-    comment_thread_muted.send(sender=Comment, comment=muted, request=request)
-    Comment.objects.for_post(post).filter(user_email=muted.user_email, followup=True).update(
-        followup=False
-    )
+    followed = Comment.objects.for_post(post).filter(user_email=muted.user_email, followup=True)
+    if request.method != "POST" and followed.exists():
+        return render(request, "blog/comment_mute.html", {"post": post, "key": key})
+    if request.method == "POST":
+        comment_thread_muted.send(sender=Comment, comment=muted, request=request)
+        followed.update(followup=False)
     return render(request, "django_comments_xtd/muted.html", {"content_object": post})
+
+
+muting_from_the_page = csrf_protect(muting)
+
+
+# Like the confirmation link: the page has the button, the POST stops the e-mails. A
+# mail program's one-click unsubscription comes with no CSRF cookie (it is not a
+# browser), so that one form is exempt; the signed key, which only the e-mail carries,
+# is what authorises a mute, whoever sends it. Every other POST is CSRF-checked.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def mute(request: HttpRequest, key: str) -> HttpResponse:
+    """Stop follow-up e-mails for one reader on one post (the link in each of them, and
+    their List-Unsubscribe header). Following the link again says the same thing."""
+    if one_click_unsubscribe(request):
+        return muting(request, key)
+    return muting_from_the_page(request, key)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """settings.CSRF_FAILURE_VIEW: a comment refused for a missing or stale security
-    cookie says so and keeps the text; any other form gets Django's page."""
+    cookie says so and keeps the text, and so does the button of a confirmation or
+    mute link's page; any other form gets Django's page."""
     if request.path == reverse("comments-post-comment"):
         return refused(
             request,
@@ -395,5 +490,18 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             status=403,
             post=target_post(request.POST),
             text=request.POST.get("comment", ""),
+        )
+    match = request.resolver_match
+    if match is not None and match.url_name in ("comments-xtd-confirm", "comments-xtd-mute"):
+        # The button of an e-mailed link's page, sent without the cookie that page set.
+        return refused(
+            request,
+            "Your browser did not send this site's security cookie with the button (it may "
+            "be blocking cookies, or the page was open a long time). Open the link in the "
+            "e-mail again, then press the button.",
+            status=403,
+            text=links.confirmation_text(match.kwargs.get("key", ""))
+            if match.url_name == "comments-xtd-confirm"
+            else "",
         )
     return django_csrf_failure(request, reason)

@@ -39,7 +39,7 @@ NOT_SAVED = (
 )
 NOT_CONFIRMED = (
     "The site could not publish your comment just now. The link in your e-mail still "
-    "works: please follow it again in a minute."
+    "works: please open it again in a minute and press the button."
 )
 
 

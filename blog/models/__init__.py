@@ -1,6 +1,6 @@
 """The blog's models, by subject: posts and their references (``posts``), readers'
-comments (``comments``), and the rows derived from both for search and the page cache
-(``derived``)."""
+comments (``comments``) and the confirmation links already used (``links``), and the
+rows derived from posts and comments for search and the page cache (``derived``)."""
 
 from .base import PageSourceQuerySet, rows_updated
 from .comments import (
@@ -11,6 +11,7 @@ from .comments import (
     is_visible,
 )
 from .derived import ContentVersion, SearchDocument
+from .links import UsedConfirmationLink
 from .posts import (
     DISCUSSED_ORDER,
     SLUG_MAX_LENGTH,
@@ -33,6 +34,7 @@ __all__ = [
     "Reference",
     "SearchDocument",
     "TaggedPost",
+    "UsedConfirmationLink",
     "comments_window",
     "discussion_page_query",
     "is_visible",

@@ -55,6 +55,9 @@ INCLUDED: tuple[str, ...] = (
     "blog.comment",
     "django_comments.commentflag",
     "django_comments_xtd.blacklisteddomain",
+    # The confirmation links already used: without them, a restore would let a link
+    # publish again a comment deleted before the backup (digests only, see the model).
+    "blog.usedconfirmationlink",
     # Who changed what in the admin: tied to the users (a restore replaces them), small,
     # and the only record of staff's edits.
     "admin.logentry",

@@ -58,13 +58,16 @@ def test_no_serious_or_critical_violations(live_server, page):
     assert found == {}
 
 
-def test_no_serious_or_critical_violations_in_a_discussion(live_server, page):
+def test_no_serious_or_critical_violations_in_a_discussion(live_server, page, settings):
     """The same, once readers have commented: the discussions index, the thread, the
     form moved under a comment, the reply page, and the pages after posting (preview,
-    errors, "check your e-mail", awaiting approval, a broken confirmation link)."""
+    errors, "check your e-mail", the confirmation page, awaiting approval, a used and a
+    broken confirmation link)."""
     axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
     expect = pytest.importorskip("playwright.sync_api").expect
     cache.clear()  # the per-IP rate limit counts in the default cache
+    # Posted, then confirmed: each comment counts twice, and this reader writes four.
+    settings.BLOG_COMMENTS_RATE_LIMIT = 100
     call_command("loaddata", "april_2014", verbosity=0)
     post = Post.objects.get(slug="learning-organisations")
     client = Client()
@@ -117,9 +120,16 @@ def test_no_serious_or_critical_violations_in_a_discussion(live_server, page):
     # Following the link: a comment held for a moderator, and a link cut short.
     held = post_comment(client, post, name="Di Reader", comment="A casino? Not in my team.")
     assert held.status_code == 302
-    page.goto(url + confirmation_path())
-    assert page.locator("h1").inner_text() == "Your comment is awaiting approval"
+    link = confirmation_path()
+    page.goto(url + link)
+    assert page.locator("h1").inner_text() == "Publish your comment?"
+    check("confirmation page")
+    page.locator("form#confirm-form button").click()
+    expect(page.locator("h1")).to_have_text("Your comment is awaiting approval")
     check("awaiting approval")
+    page.goto(url + link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+    check("confirmation link used")
     page.goto(url + "/comments/confirm/cut-short/")
     check("confirmation link not valid")
     assert found == {}

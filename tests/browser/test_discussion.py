@@ -72,8 +72,11 @@ def confirmation_path(address: str) -> str:
 
 
 def confirm(page, site: str, address: str) -> int:
-    """Follow the e-mailed link; it leads to the comment on the post. Its pk."""
+    """Open the e-mailed link (a page that publishes nothing by itself) and press its
+    button; it leads to the comment on the post. Its pk."""
     page.goto(site + confirmation_path(address))
+    assert page.locator("h1").inner_text() == "Publish your comment?"
+    page.locator("form#confirm-form button").click()
     page.wait_for_url(re.compile(r"#c\d+$"))
     assert page.url.startswith(site + POST)
     return int(COMMENT_ANCHOR.search(page.url).group(1))
@@ -206,6 +209,8 @@ def test_a_reader_answers_and_another_replies(site, browser, javascript, width):
     assert "And with asking the right questions." in followups[0].body
     with reader(browser, width, javascript) as page:
         page.goto(site + MUTE_PATH.search(followups[0].body).group(0))
-        assert page.locator("h1").inner_text() == (
+        assert page.locator("h1").inner_text() == "Stop e-mails about this discussion?"
+        page.locator("form#mute-form button").click()
+        expect(page.locator("h1")).to_have_text(
             "You will get no more e-mails about this discussion"
         )

@@ -1,5 +1,5 @@
 """Comments posted at the same moment: each reply takes its own place in its thread, and
-a confirmation link followed twice at once stores one comment.
+a confirmation link's button pressed several times at once stores one comment.
 
 django-comments-xtd computes a reply's place (``order``) in Python from the rows it
 reads, so two replies computed at once would take the same place; blog.models.Comment
@@ -24,7 +24,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client, TransactionTestCase, override_settings
 
-from blog.models import Comment
+from blog.models import Comment, UsedConfirmationLink
 
 from ..factories import make_post, make_user
 from . import confirmation_path, form_data
@@ -169,7 +169,7 @@ class ConcurrentConfirmationTests(ConcurrencyTestCase):
         parents = [self.root, self.child, self.grandchild, self.other_child]
         links = self.confirmation_links([parents[i % 4] for i in range(READERS)])
 
-        statuses = at_once([lambda link=link: Client().get(link).status_code for link in links])
+        statuses = at_once([lambda link=link: Client().post(link).status_code for link in links])
 
         self.assertEqual(statuses, [302] * READERS)
         rows = assert_consistent_thread(self, self.root.thread_id)
@@ -179,10 +179,19 @@ class ConcurrentConfirmationTests(ConcurrencyTestCase):
         [link] = self.confirmation_links([self.child])
         before = Comment.objects.count()
 
-        responses = at_once([lambda: Client().get(link) for _ in range(8)])
+        responses = at_once([lambda: Client().post(link) for _ in range(8)])
 
-        self.assertEqual({r.status_code for r in responses}, {302})
-        self.assertEqual(Comment.objects.count(), before + 1)
+        # One press publishes; each of the others finds the link used, under the post's
+        # lock or by the unique digest, and says so.
+        published = [r for r in responses if r.status_code == 302]
+        self.assertEqual(len(published), 1)
         comment = Comment.objects.get(comment="Confirmed 0.")
-        self.assertEqual({r["Location"] for r in responses}, {comment.get_absolute_url()})
+        self.assertEqual(published[0]["Location"], comment.get_absolute_url())
+        for response in responses:
+            if response.status_code != 302:
+                self.assertContains(response, "This link has already been used")
+                self.assertContains(response, f'href="{comment.get_absolute_url()}"')
+        self.assertEqual(Comment.objects.count(), before + 1)
+        self.assertEqual(UsedConfirmationLink.objects.count(), 1)
+        self.assertEqual(len([m for m in mail.outbox if m.to == ["moderator@example.org"]]), 1)
         assert_consistent_thread(self, self.root.thread_id)

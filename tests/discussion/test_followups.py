@@ -14,9 +14,9 @@ from . import (
     DiscussionTestCase,
     comment_and_confirm,
     confirmation_path,
-    get,
     mute_path,
     post_comment,
+    press,
 )
 
 
@@ -36,9 +36,9 @@ class FollowUpTests(DiscussionTestCase):
         self.assertIn("A reply", followups[0].body)
         self.assertIn("Bob", followups[0].body)
 
-        muted = self.client.get(mute_path(followups[0]))
+        muted = press(self.client, mute_path(followups[0]))
         self.assertContains(muted, "You will get no more e-mails about this discussion")
-        self.assertContains(self.client.get(mute_path(followups[0])), "no more e-mails")
+        self.assertContains(press(self.client, mute_path(followups[0])), "no more e-mails")
         mail.outbox.clear()
         comment_and_confirm(self.client, self.post, name="Cy", email="cy@example.org")
         self.assertEqual([m for m in mail.outbox if m.to == ["ann@example.org"]], [])
@@ -74,7 +74,7 @@ class FollowUpTests(DiscussionTestCase):
             **BOB,
             comment="x https://a.example https://b.example https://c.example",
         )
-        get(self.client, confirmation_path())
+        press(self.client, confirmation_path())
         held = Comment.objects.get(user_name="Bob")
         self.assertFalse(held.is_public)
         self.assertEqual([m for m in mail.outbox if m.to == ["ann@example.org"]], [])
@@ -105,7 +105,7 @@ class FollowUpTests(DiscussionTestCase):
                     email="bob@example.org",
                     comment="x https://a.example https://b.example https://c.example",
                 )
-                get(self.client, confirmation_path())
+                press(self.client, confirmation_path())
                 held = Comment.objects.get(user_name=way)
                 self.assertFalse(held.is_public)
                 with self.captureOnCommitCallbacks(execute=True):

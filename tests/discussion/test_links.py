@@ -22,16 +22,16 @@ from django_comments_xtd import signed
 from django_comments_xtd.models import TmpXtdComment
 
 from blog.discussion import links
-from blog.models import Comment
+from blog.models import Comment, UsedConfirmationLink
 
 from ..factories import london, make_post, make_staff, make_user
 from ..html import soup
 from . import (
     comment_and_confirm,
     confirmation_path,
-    get,
     mute_path,
     post_comment,
+    press,
     row_counts,
 )
 
@@ -102,14 +102,14 @@ class LinkTestCase(TestCase):
 
     def assert_confirm_refused(self, key: str, status: int = 400, message: str = "not valid"):
         before = row_counts()
-        response = get(self.client, f"/comments/confirm/{key}/")
+        response = press(self.client, f"/comments/confirm/{key}/")
         self.assertContains(response, message, status_code=status)
         self.assertEqual(row_counts(), before)
         return response
 
     def assert_mute_refused(self, key: str, follower: Comment, status: int = 400,
                             message: str = "not valid"):  # fmt: skip
-        response = self.client.get(f"/comments/mute/{key}/")
+        response = press(self.client, f"/comments/mute/{key}/")
         self.assertContains(response, message, status_code=status)
         follower.refresh_from_db()
         self.assertTrue(follower.followup)
@@ -142,7 +142,7 @@ class RoundTripTests(LinkTestCase):
         )
         self.assertEqual(pending.content_object, self.post)
 
-        self.assertRedirects(get(self.client, f"/comments/confirm/{key}/"),
+        self.assertRedirects(press(self.client, f"/comments/confirm/{key}/"),
                              Comment.objects.latest("pk").get_absolute_url())  # fmt: skip
         reply = Comment.objects.latest("pk")
         self.assertEqual(
@@ -155,7 +155,7 @@ class RoundTripTests(LinkTestCase):
     def test_a_held_comment_stays_held_once_confirmed(self):
         key = self.posted_key(comment=HELD)
         self.assertFalse(links.read_confirmation(key).is_public)
-        response = get(self.client, f"/comments/confirm/{key}/")
+        response = press(self.client, f"/comments/confirm/{key}/")
         self.assertContains(response, "awaiting", status_code=200)
         self.assertFalse(Comment.objects.get().is_public)
 
@@ -165,7 +165,7 @@ class RoundTripTests(LinkTestCase):
         self.assertEqual(json.loads(payload_bytes(key)), {"comment": ann.pk})
         self.assertNotIn(b"ann@example.org", payload_bytes(key))
 
-        response = self.client.get(f"/comments/mute/{key}/")
+        response = press(self.client, f"/comments/mute/{key}/")
         self.assertContains(response, "You will get no more e-mails about this discussion")
         ann.refresh_from_db()
         self.assertFalse(ann.followup)
@@ -219,7 +219,7 @@ class NotPickleTests(LinkTestCase):
             post_comment(reader, self.post, comment="Signed in")
 
             post_comment(Client(), self.post, name="Cy", email="cy@example.org", comment=HELD)
-            get(Client(), confirmation_path())
+            press(Client(), confirmation_path())
             staff = Client()
             staff.force_login(make_staff("editor"))
             held = Comment.objects.get(user_name="Cy")
@@ -232,7 +232,7 @@ class NotPickleTests(LinkTestCase):
             self.assertEqual(len(followups), 3)  # Bob's reply, Rita's comment, Cy's approved
             for message in followups:
                 self.assertEqual(links.read_mute(key_of(mute_path(message))), ann.pk)
-            self.assertContains(self.client.get(mute_path(followups[-1])), "no more e-mails")
+            self.assertContains(press(self.client, mute_path(followups[-1])), "no more e-mails")
         refuse.assert_not_called()
 
     def test_one_confirmation_email_ours(self):
@@ -247,13 +247,13 @@ class ExpiryTests(LinkTestCase):
     def test_a_confirmation_link_works_for_7_days(self):
         key = self.posted_key()
         self.clock.move_to(START + datetime.timedelta(days=6, hours=23))
-        self.assertEqual(get(self.client, f"/comments/confirm/{key}/").status_code, 302)
+        self.assertEqual(press(self.client, f"/comments/confirm/{key}/").status_code, 302)
         self.assertEqual(Comment.objects.count(), 1)
 
     def test_a_confirmation_link_works_on_the_7th_day_to_the_second(self):
         key = self.posted_key()
         self.clock.move_to(START + datetime.timedelta(days=7))
-        self.assertEqual(get(self.client, f"/comments/confirm/{key}/").status_code, 302)
+        self.assertEqual(press(self.client, f"/comments/confirm/{key}/").status_code, 302)
 
     def test_an_expired_confirmation_link_publishes_nothing_and_gives_the_text_back(self):
         key = self.posted_key(comment="Words worth keeping <b>bold</b>")
@@ -268,11 +268,12 @@ class ExpiryTests(LinkTestCase):
 
     def test_an_expired_link_already_followed_still_leads_to_the_comment(self):
         key = self.posted_key()
-        get(self.client, f"/comments/confirm/{key}/")
+        press(self.client, f"/comments/confirm/{key}/")
         comment = Comment.objects.get()
         self.clock.move_to(START + datetime.timedelta(days=30))
-        self.assertRedirects(get(self.client, f"/comments/confirm/{key}/"),
-                             comment.get_absolute_url())  # fmt: skip
+        again = press(self.client, f"/comments/confirm/{key}/")
+        self.assertContains(again, "This link has already been used")
+        self.assertContains(again, f'href="{comment.get_absolute_url()}"')
         self.assertEqual(row_counts(), (1, 1, 1))
 
     def test_the_age_is_a_setting(self):
@@ -283,11 +284,12 @@ class ExpiryTests(LinkTestCase):
             ):
                 self.clock.move_to(START)
                 Comment.objects.all().delete()
+                UsedConfirmationLink.objects.all().delete()  # the first round's
                 mail.outbox.clear()
                 kept = self.posted_key(comment="Kept")
                 lost = self.posted_key(**BOB, comment="Lost")
                 self.clock.move_to(START + datetime.timedelta(hours=12))
-                self.assertEqual(get(self.client, f"/comments/confirm/{kept}/").status_code, 302)
+                self.assertEqual(press(self.client, f"/comments/confirm/{kept}/").status_code, 302)
                 self.clock.move_to(START + datetime.timedelta(hours=12, seconds=1))
                 response = self.assert_confirm_refused(lost, 410, "links work for 12 hours")
                 self.assertContains(response, "Lost", status_code=410)
@@ -300,7 +302,7 @@ class ExpiryTests(LinkTestCase):
         response = self.assert_mute_refused(key, ann, 410, "This link to stop e-mails has expired")
         self.assertContains(response, "The next e-mail about this discussion", status_code=410)
         self.clock.move_to(START + datetime.timedelta(days=6, hours=23))
-        self.assertContains(self.client.get(f"/comments/mute/{key}/"), "no more e-mails")
+        self.assertContains(press(self.client, f"/comments/mute/{key}/"), "no more e-mails")
         ann.refresh_from_db()
         self.assertFalse(ann.followup)
 
@@ -371,26 +373,27 @@ class TamperingTests(LinkTestCase):
 
 
 class ReplayTests(LinkTestCase):
-    def test_a_confirmation_link_followed_again_leads_to_the_one_comment(self):
+    def test_a_confirmation_link_followed_again_says_so_and_links_to_the_one_comment(self):
         key = self.posted_key()
-        first = get(self.client, f"/comments/confirm/{key}/")
-        again = get(Client(), f"/comments/confirm/{key}/")
+        first = press(self.client, f"/comments/confirm/{key}/")
+        again = press(Client(), f"/comments/confirm/{key}/")
         comment = Comment.objects.get()
         self.assertRedirects(first, comment.get_absolute_url())
-        self.assertRedirects(again, comment.get_absolute_url())
+        self.assertContains(again, "This link has already been used")
+        self.assertContains(again, f'href="{comment.get_absolute_url()}"')
         self.assertEqual(row_counts(), (1, 1, 1))
 
     def test_a_mute_link_followed_again_says_the_same(self):
         _, key = self.follower_and_mute_key()
-        first = self.client.get(f"/comments/mute/{key}/")
-        again = self.client.get(f"/comments/mute/{key}/")
+        first = press(self.client, f"/comments/mute/{key}/")
+        again = press(self.client, f"/comments/mute/{key}/")
         self.assertContains(first, "You will get no more e-mails about this discussion")
         self.assertContains(again, "You will get no more e-mails about this discussion")
 
     def test_a_mute_link_for_a_deleted_comment_is_not_found(self):
         ann, key = self.follower_and_mute_key()
         Comment.objects.filter(pk=ann.pk).delete()
-        self.assertEqual(self.client.get(f"/comments/mute/{key}/").status_code, 404)
+        self.assertEqual(press(self.client, f"/comments/mute/{key}/").status_code, 404)
 
 
 class ApprovalFollowUpTests(LinkTestCase):
@@ -398,7 +401,7 @@ class ApprovalFollowUpTests(LinkTestCase):
         ann = comment_and_confirm(self.client, self.post, followup="on", comment="Tell me")
         mail.outbox.clear()
         post_comment(Client(), self.post, **BOB, comment=HELD)
-        get(Client(), confirmation_path())
+        press(Client(), confirmation_path())
         held = Comment.objects.get(user_name="Bob")
         self.assertEqual(followups_to("ann@example.org"), [])
         staff = Client()
@@ -410,6 +413,6 @@ class ApprovalFollowUpTests(LinkTestCase):
         self.assertEqual(followup.subject, "new comment posted")
         key = key_of(mute_path(followup))
         self.assertEqual(links.read_mute(key), ann.pk)
-        self.assertContains(self.client.get(f"/comments/mute/{key}/"), "no more e-mails")
+        self.assertContains(press(self.client, f"/comments/mute/{key}/"), "no more e-mails")
         ann.refresh_from_db()
         self.assertFalse(ann.followup)

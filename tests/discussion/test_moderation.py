@@ -18,8 +18,8 @@ from . import (
     DiscussionTestCase,
     comment_and_confirm,
     confirmation_path,
-    get,
     post_comment,
+    press,
     row_counts,
 )
 
@@ -28,7 +28,7 @@ class ModerationTests(DiscussionTestCase):
     def assert_held(self, **fields) -> Comment:
         response = post_comment(self.client, self.post, **fields)
         self.assertEqual(response.status_code, 302)
-        held = get(self.client, confirmation_path())
+        held = press(self.client, confirmation_path())
         self.assertContains(held, "Your comment is awaiting approval")
         comment = Comment.objects.latest("pk")
         self.assertFalse(comment.is_public)

@@ -22,6 +22,7 @@ from . import (
     confirmation_path,
     get,
     post_comment,
+    press,
     row_counts,
 )
 
@@ -42,19 +43,20 @@ class AnonymousCommentTests(DiscussionTestCase):
         self.assertNotIn("example.com", message.body)
         self.assertEqual(texts(self.page(), "#comments .comment__text"), [])
 
-        confirmed = get(self.client, confirmation_path())
+        confirmed = press(self.client, confirmation_path())
         comment = Comment.objects.get()
         self.assertRedirects(confirmed, f"{self.post.get_absolute_url()}#c{comment.pk}")
         self.assertTrue(comment.is_public)
         self.assertEqual(texts(self.page(), "#comments .comment__text"), ["First answer."])
 
-    def test_following_the_link_again_leads_to_the_same_comment(self):
+    def test_following_the_link_again_says_it_was_used_and_links_to_the_comment(self):
         post_comment(self.client, self.post)
         path = confirmation_path()
-        get(self.client, path)
+        press(self.client, path)
         comment = Comment.objects.get()
-        again = get(self.client, path)
-        self.assertRedirects(again, comment.get_absolute_url())
+        for again in (get(self.client, path), press(self.client, path)):
+            self.assertContains(again, "This link has already been used")
+            self.assertContains(again, f'href="{comment.get_absolute_url()}"')
         self.assertEqual(Comment.objects.count(), 1)
 
     def test_a_broken_confirmation_link_says_so(self):
@@ -70,7 +72,7 @@ class AnonymousCommentTests(DiscussionTestCase):
     def test_a_link_confirmed_after_comments_closed_keeps_the_text_but_posts_nothing(self):
         post_comment(self.client, self.post, comment="Late words.")
         Post.objects.filter(pk=self.post.pk).update(allow_comments=False)
-        response = get(self.client, confirmation_path())
+        response = press(self.client, confirmation_path())
         self.assertContains(response, "Comments are closed", status_code=403)
         self.assertContains(response, "Late words.", status_code=403)
         self.assertEqual(row_counts(), (0, 0, 0))
@@ -85,7 +87,7 @@ class AnonymousCommentTests(DiscussionTestCase):
             comment="Still worth saying.",
         )
         Comment.objects.filter(pk=parent.pk).update(is_removed=True)
-        get(self.client, confirmation_path())
+        press(self.client, confirmation_path())
         reply = Comment.objects.get(comment="Still worth saying.")
         self.assertEqual((reply.level, reply.parent_id), (0, reply.pk))
 
@@ -127,7 +129,6 @@ class SignedInCommentTests(DiscussionTestCase):
         self.assertNotIn("reader@example.org", refused.content.decode())
         # No confirmation request: only the moderators' notice.
         self.assertEqual([m.to for m in mail.outbox], [["moderator@example.org"]])
-
 
     def test_the_same_comment_sent_again_is_stored_once(self):
         # A double click, or the form sent again after a 503 whose commit went through.

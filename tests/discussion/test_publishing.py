@@ -20,7 +20,7 @@ from blog.discussion import links, publishing
 from blog.models import Comment
 
 from ..factories import make_post, make_user
-from . import confirmation_path, get, post_comment, row_counts
+from . import confirmation_path, get, post_comment, press, row_counts
 
 SIGNED_IN, CONFIRMED = "signed in", "confirmed"
 PATHS = (SIGNED_IN, CONFIRMED)
@@ -73,7 +73,7 @@ class PublishingTestCase(TestCase):
                 link = confirmation_path()
                 mail.outbox.clear()
                 token = pagecache.current_token()
-                response = get(client, link)
+                response = press(client, link)
             published = [call.args[0] for call in publish.call_args_list]
         return Outcome(response, published, list(mail.outbox), pagecache.current_token() != token)
 
@@ -131,7 +131,7 @@ class BothPathsTests(PublishingTestCase):
                 mail.outbox.clear()
                 response = post_comment(client, self.post, comment=f"Refused ({path}).")
                 if path == CONFIRMED:
-                    response = get(client, confirmation_path())
+                    response = press(client, confirmation_path())
                 self.assertContains(response, "was not published", status_code=403)
                 self.assertEqual(row_counts(), before)
                 self.assertEqual(outcome_addresses(mail.outbox), [])
@@ -164,8 +164,8 @@ class SentTwiceTests(PublishingTestCase):
         post_comment(client, self.post, comment="Clicked twice.")
         first, second = (confirmation_path(m) for m in mail.outbox[-2:])
         self.assertNotEqual(first, second)
-        get(client, second)
-        get(client, first)
+        press(client, second)
+        press(client, first)
         comment = Comment.objects.get(comment="Clicked twice.")
         self.assertRedirects(get(client, first), comment.get_absolute_url(),
                              fetch_redirect_response=False)  # fmt: skip
@@ -184,16 +184,19 @@ class SentTwiceTests(PublishingTestCase):
         client = Client()
         post_comment(client, self.post, comment="Confirmed once.")
         link = confirmation_path()
-        get(client, link)
+        press(client, link)
         comment = Comment.objects.get(comment="Confirmed once.")
         count = Comment.objects.count()
-        # A moderator edits it: following the link again still leads to it.
+        # A moderator edits it: the link, used, still leads to it.
         Comment.objects.filter(pk=comment.pk).update(comment="Confirmed, then edited.")
-        self.assertRedirects(get(client, link), comment.get_absolute_url(),
-                             fetch_redirect_response=False)  # fmt: skip
+        for again in (get(client, link), press(client, link)):
+            self.assertContains(again, "This link has already been used")
+            self.assertContains(again, f'href="{comment.get_absolute_url()}"')
         # A moderator removes it: following the link again does not bring it back.
         Comment.objects.filter(pk=comment.pk).update(is_removed=True)
-        get(client, link)
+        again = press(client, link)
+        self.assertContains(again, "This link has already been used")
+        self.assertNotContains(again, f"#c{comment.pk}")
         self.assertEqual(Comment.objects.count(), count)
         self.assertFalse(Comment.objects.get(pk=comment.pk).is_visible)
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from blog.models import Comment, Post
 
-from ..discussion import confirmation_path, form_data, get, post_comment, row_counts
+from ..discussion import confirmation_path, form_data, post_comment, press, row_counts
 from ..factories import make_post, make_user
 from ..html import soup, text
 from . import corpus
@@ -45,7 +45,7 @@ class CommentFormTests(HostileTestCase):
         cls.reader = make_user("signed-in-reader", email="reader@example.org")
 
     def confirm(self) -> Comment:
-        response = get(self.client, confirmation_path())
+        response = press(self.client, confirmation_path())
         self.assertEqual(response.status_code, 302, response.content[:500])
         return Comment.objects.latest("submit_date", "pk")
 
@@ -194,15 +194,28 @@ class CommentFormTests(HostileTestCase):
                 self.assertTrue(response["Location"].startswith(reverse("comments-xtd-sent")))
 
     def test_garbage_confirmation_and_mute_keys_are_refused(self):
+        # Opened (GET), the page's button (POST), and a mail program's one-click
+        # unsubscription, which comes with no CSRF cookie (the mute address takes it).
+        provider = Client(enforce_csrf_checks=True)
+        sends = {
+            "GET": lambda path: self.client.get(path),
+            "POST": lambda path: self.client.post(path),
+            "one-click": lambda path: provider.post(
+                path, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded"
+            ),
+        }
         for payload in corpus.GARBAGE_KEYS:
             for name in ("comments-xtd-confirm", "comments-xtd-mute"):
-                with self.subTest(f"{name}:{payload.id}"):
-                    before = row_counts()
-                    path = reverse(name, args=["KEY"]).replace("KEY", quote(payload.value, "%"))
-                    response = self.client.get(path)
-                    self.assertIn(response.status_code, (400, 404))
-                    self.assertInert(response)
-                    self.assertEqual(row_counts(), before)
+                for method, send in sends.items():
+                    if method == "one-click" and name == "comments-xtd-confirm":
+                        continue  # a forged POST there: CSRF-refused (test_link_buttons)
+                    with self.subTest(f"{name}:{method}:{payload.id}"):
+                        before = row_counts()
+                        path = reverse(name, args=["KEY"]).replace("KEY", quote(payload.value, "%"))
+                        response = send(path)
+                        self.assertIn(response.status_code, (400, 404))
+                        self.assertInert(response)
+                        self.assertEqual(row_counts(), before)
 
     def test_a_body_over_the_upload_limit_is_a_400(self):
         from django.conf import settings

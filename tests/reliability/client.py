@@ -5,8 +5,8 @@ reads pages (home, archives, tags, posts and their discussion pages, feeds, sear
 to comment it loads the page with the form, takes the form's security fields and CSRF
 token from the HTML, and posts. Half the comments answer one of a few "hot" comments,
 many at the same moment; the rest answer a comment posted earlier in the run, or start
-a thread. Anonymous clients then follow the link e-mailed to them (read from the
-e-mail files); signed-in clients' comments are saved at once.
+a thread. Anonymous clients then open the link e-mailed to them (read from the
+e-mail files) and press the page's button; signed-in clients' comments are saved at once.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ CONFIRM_ATTEMPTS = 4
 RETRY_PAUSE = 0.5
 COMMENT_ANCHOR = re.compile(r"#c(\d+)$")
 SENT_PK = re.compile(r"/comments/sent/\?c=(\d+)$")
+USED_LINK_ANCHOR = re.compile(r'href="[^"#]*#c(\d+)"')
 
 SENTENCES = [
     "Supervision time is the first thing to go when caseloads rise.",
@@ -191,8 +192,16 @@ class Client(threading.Thread):
                 self.verify(submission)
 
     def confirm(self, submission: Submission, path: str) -> int | None:
+        """Open the link e-mailed and press the page's button; the comment's id."""
         for _attempt in range(CONFIRM_ATTEMPTS):
-            response = self.request("confirm", "confirmation link", "GET", path)
+            response = self.request("confirm", "confirmation page", "GET", path)
+            if response is not None and response.status_code == 200:
+                fields = parse_form(response.text, "confirm-form")
+                if not fields:
+                    # Used already (a press whose answer was lost): the page links to it.
+                    found = USED_LINK_ANCHOR.search(response.text)
+                    return int(found.group(1)) if found else None
+                response = self.request("confirm", "confirmation link", "POST", path, data=fields)
             if response is not None and response.status_code == 302:
                 found = COMMENT_ANCHOR.search(response.headers.get("Location", ""))
                 return int(found.group(1)) if found else None
@@ -244,8 +253,8 @@ def address_of(submission: Submission) -> str:
     return f"{submission.marker}-{submission.attempts}@example.org"
 
 
-def parse_form(html: str) -> dict[str, str]:
-    form = BeautifulSoup(html, "html.parser").find("form", id="comment-form")
+def parse_form(html: str, form_id: str = "comment-form") -> dict[str, str]:
+    form = BeautifulSoup(html, "html.parser").find("form", id=form_id)
     if form is None:
         return {}
     fields = {}
