@@ -16,6 +16,7 @@ from django.utils.html import linebreaks, urlize
 from django.utils.safestring import mark_safe
 
 from ..pagecache import cached_fragment
+from . import plaintext
 
 register = template.Library()
 
@@ -41,6 +42,19 @@ def render_comment_text(text: str) -> str:
     text = "\n".join(line.rstrip() for line in (text or "").strip().splitlines())
     linked = urlize(text, trim_url_limit=COMMENT_URL_DISPLAY, autoescape=True)
     return _comment_cleaner.clean(linebreaks(linked, autoescape=False))
+
+
+@register.filter
+def mail_quoted(text: str) -> str:
+    """A reader's words in a plain-text e-mail: every line quoted "> ", so none of them
+    reads as one of the site's own lines (plaintext.quoted)."""
+    return plaintext.quoted(text or "")
+
+
+@register.filter
+def mail_one_line(text: str) -> str:
+    """A name or address from a reader in a plain-text e-mail, on one line."""
+    return plaintext.one_line(text or "")
 
 
 def count_links(rendered: str) -> int:

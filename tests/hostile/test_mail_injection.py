@@ -18,7 +18,14 @@ from blog.discussion.plaintext import control_characters, quoted
 from blog.models import Comment
 from blog.sites import absolute_url
 
-from ..discussion import DiscussionTestCase, comment_and_confirm, post_comment, row_counts
+from ..discussion import (
+    CONFIRM_LINK,
+    MUTE_LINK,
+    DiscussionTestCase,
+    comment_and_confirm,
+    post_comment,
+    row_counts,
+)
 from ..html import soup, text
 
 HEADER = "The comment, as written by the reader"
@@ -122,6 +129,52 @@ class ModeratorsMailTests(DiscussionTestCase):
         ours, _ = self.lines_of(notice.body)
         self.assertIn(absolute_url(reverse("comments-delete", args=[comment.pk])), "\n".join(ours))
         self.assertIn(f"> {FORGED}", notice.body)
+
+
+@override_settings(BLOG_COMMENTS_RATE_LIMIT=10_000)
+class ReadersMailTests(DiscussionTestCase):
+    """The e-mails to readers: the confirmation (which goes to whatever address the
+    writer typed, so perhaps to someone else) and the follow-ups. The site's links come
+    before the writer's words, and every line of those is quoted."""
+
+    def assertQuotedAfter(self, body: str, link: str) -> None:
+        lines = body.split("\n")
+        [at] = [i for i, line in enumerate(lines) if link in line]
+        self.assertNotIn("evil", "\n".join(lines[: at + 1]), body)
+        quoted_lines = [line for line in lines if line.startswith(">")]
+        self.assertTrue(quoted_lines, body)
+        for line in lines:
+            if "evil" in line:
+                self.assertTrue(line.startswith(">"), f"unquoted: {line!r}\n{body}")
+        for brk in BREAKS[1:]:
+            self.assertNotIn(brk, body)
+
+    def test_the_confirmation_gives_the_link_first_and_quotes_the_text(self):
+        for payload in forged_texts():
+            with self.subTest(payload=payload[:80]):
+                mail.outbox.clear()
+                post_comment(self.client, self.post, comment=payload)
+                [message] = mail.outbox
+                link = CONFIRM_LINK.search(message.body).group(1)
+                self.assertQuotedAfter(message.body, link)
+
+    def test_a_follow_up_gives_the_links_first_and_quotes_the_reply(self):
+        first = comment_and_confirm(self.client, self.post, followup="on", comment="Tell me")
+        for payload in forged_texts():
+            with self.subTest(payload=payload[:80]):
+                mail.outbox.clear()
+                reply = comment_and_confirm(
+                    self.client, self.post, reply_to=first.pk,
+                    name="Bob", email="bob@example.org", comment=payload,
+                )  # fmt: skip
+                if not reply.is_public:  # held ("casino"): approve it, which sends them
+                    reply.is_public = True
+                    with TestCase.captureOnCommitCallbacks(execute=True):
+                        reply.save()
+                followups = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+                self.assertTrue(followups)
+                body = followups[-1].body
+                self.assertQuotedAfter(body, MUTE_LINK.search(body).group(1))
 
 
 class QuotedTests(TestCase):
