@@ -275,6 +275,9 @@ def cacheable_for_readers(view: Callable, reads: frozenset[str] = frozenset()) -
             if canonical is not None and not canonical[1] and path == request.path:
                 query = canonical[0]
                 return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
+        if canonical is None:
+            # Not going to be stored: its CSRF fields carry the token itself.
+            setattr(request, CSRF_SLOT_ATTRIBUTE, None)
         response = view(request, *args, **kwargs)
         if canonical is not None:
             setattr(response, CACHEABLE_ATTRIBUTE, True)
