@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import xml.etree.ElementTree as ET  # nosec B405 # our own sitemap, parsed to check it
 from unittest import mock
@@ -32,6 +33,7 @@ from taggit.models import Tag
 from blog import pagecache
 from blog.models import Comment, Post, Reference
 from blog.writing import save_post
+from config.settings.base import cache_from_url
 
 from ..factories import london, make_post, make_user
 from ..html import soup
@@ -296,6 +298,28 @@ class LookalikeContentTests(HostileContentTestCase):
             [entry] = [pickle.loads(backend._cache[key]) for key in page_keys()]  # nosec B301 # our own entry
             self.assertNotIn(b"pagecache-csrf-", b"".join(entry.parts))
         self.assertSameAsUncached("post", url, [Client(), Client()])
+
+
+@override_settings(CACHES={"default": cache_from_url("redis://127.0.0.1:6379/15")})
+class SharedRedisTests(HostileContentTestCase):
+    """The production cache, shared by every worker: a page one stored, another fills."""
+
+    def setUp(self):
+        super().setUp()
+        try:
+            caches["default"].clear()
+        except Exception as error:  # any failure to reach Redis
+            if os.environ.get("CI") == "true":
+                raise
+            self.skipTest(f"no Redis at 127.0.0.1:6379 ({error})")
+        self.addCleanup(caches["default"].clear)
+
+    def test_a_page_stored_by_one_worker_is_filled_by_another(self):
+        tag = self.write_everywhere(CSRF_LOOKALIKES[2].value)  # "unclosed"
+        for name, url in self.pages(CSRF_LOOKALIKES[2].value, tag).items():
+            with self.subTest(name):
+                self.assertSameAsUncached(name, url, [Client(), Client()])
+                self.assertTrue(from_cache(Client(), url)[0], name)
 
 
 class PlaceholderTests(HostileContentTestCase):
