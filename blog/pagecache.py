@@ -11,8 +11,21 @@ plain SQL). Each gunicorn worker may keep its own local-memory cache; the token 
 share is what keeps them all fresh.
 
 A cached page is the same for every anonymous reader, except for the comment form's
-CSRF token, which must be the reader's own: it is stored as a placeholder and filled in
-for each reader from their own CSRF cookie.
+CSRF token, which must be the reader's own. Where a page may be stored, the form's field
+is written by ``{% reader_csrf_token %}`` (blog.templatetags.pagecache_tags) with a
+placeholder made for that one response (128 random bits, never sent to anyone): the page
+is cut at that placeholder and nowhere else, and each reader's own (masked, so different
+every time) token is put in the cuts. Nothing a reader or writer can put in a page is
+ever rewritten, whatever it looks like: the entry holds the cut page, so any worker
+fills it, whichever stored it.
+
+Only canonical addresses are stored (``canonical_query``, ``_canonical_host``): the
+parameters the page reads (``page`` where it has pages, as a plain number past the
+first; ``q`` on search), on the site's own host. Another spelling of a page number
+(``02``, ``+2``, `` 2``) is sent on to the canonical address with a 301; anything else
+(a parameter the page does not read, ``page=1``, ``page=last``, another port) is built
+afresh and never stored, so no one can fill the cache, or push real pages out of it,
+with copies of one page.
 """
 
 from __future__ import annotations
@@ -21,7 +34,6 @@ import datetime
 import functools
 import hashlib
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -30,10 +42,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
+from django.http.request import split_domain_port
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import escape_leading_slashes, urlencode
 
 from .faults import cachefaults
 from .models import ContentVersion, Post, comments_window
@@ -41,13 +55,19 @@ from .models import ContentVersion, Post, comments_window
 logger = logging.getLogger(__name__)
 
 VERSION_PK = 1
-# The only query parameters a reader's page reads. Any other makes the request uncached,
-# so that made-up parameters cannot fill the cache with copies of one page.
-CACHEABLE_PARAMETERS = frozenset({"page", "q"})
-CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-CSRF_PLACEHOLDER = b"\x00csrf-token\x00"
+# The query parameters readers' pages read: which page of a list or of a discussion, and
+# a search's words. A page reading none of them is stored without a query only.
+PAGE = "page"
+SEARCH = "q"
+PAGED = frozenset({PAGE})
+SEARCHED = frozenset({PAGE, SEARCH})
+CACHEABLE_PARAMETERS = SEARCHED
 # What the view may mark its response with: stored for other anonymous readers.
 CACHEABLE_ATTRIBUTE = "cacheable_for_readers"
+# On a request whose page may be stored: the placeholder its CSRF fields were given.
+CSRF_SLOT_ATTRIBUTE = "pagecache_csrf_slot"
+# Part of every page's key: entries of an earlier format are never read.
+ENTRY_FORMAT = 2
 
 
 # The version ------------------------------------------------------------------------
@@ -196,12 +216,71 @@ def cached_fragment(request: HttpRequest | None, name: str, compute: Callable[[]
 # Pages ------------------------------------------------------------------------------
 
 
-def cacheable_for_readers(view: Callable) -> Callable:
-    """Mark a view's successful responses as the same for every anonymous reader."""
+def _page_number(value: str) -> int | None:
+    """The page Django's paginators read ``value`` as (ListView, and the discussion's
+    Paginator.page): empty is the first, and int() also reads "01", "+1", " 1", "1_0"
+    and other scripts' digits. None for what is not a page number ("last", "0", "x")."""
+    if not value:
+        return 1
+    try:
+        number = int(value)
+    except ValueError:  # also a number too long to read
+        return None
+    return number if number >= 1 else None
+
+
+def canonical_query(query: QueryDict, reads: frozenset[str]) -> tuple[str, bool] | None:
+    """The canonical query string of a page that reads the parameters ``reads``, and
+    whether ``query`` spells it so (if not, the reader is sent on to it: "01", "+2",
+    " 2", "1_0", other scripts' digits). None when ``query`` names a parameter the page
+    does not read, names one twice, gives a page that is not a number, the first page
+    by number ("1", empty) or an empty search: such an address is built afresh and never
+    stored.
+
+    Canonical: ``page`` as a plain number past the first (page 1 is the address
+    without it), ``q`` not empty, in a fixed order and encoding."""
+    values: dict[str, str] = {}
+    exact = True
+    for name, given in query.lists():
+        if name not in reads or len(given) != 1:
+            return None
+        [value] = given
+        if name == PAGE:
+            number = _page_number(value)
+            if number is None or value in ("", "1"):
+                # Not a number, or the first page as the site used to link it: built
+                # afresh, so that old links keep working without a redirect.
+                return None
+            exact = exact and value == str(number)
+            if number > 1:
+                values[name] = str(number)
+        elif value:
+            values[name] = value
+        else:  # an empty search: the form alone, built afresh
+            return None
+    return urlencode(sorted(values.items())), exact
+
+
+def cacheable_for_readers(view: Callable, reads: frozenset[str] = frozenset()) -> Callable:
+    """Mark a view's successful responses as the same for every anonymous reader, at
+    its canonical address: ``reads`` names the query parameters it reads (PAGED,
+    SEARCHED). Another spelling of a canonical address is sent on to it (301); an
+    address with anything else in its query is served, but never stored."""
 
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        canonical = None
+        if request.method in ("GET", "HEAD"):
+            canonical = canonical_query(request.GET, reads)
+            path = escape_leading_slashes(request.path)
+            if canonical is not None and not canonical[1] and path == request.path:
+                query = canonical[0]
+                return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
+        if canonical is None:
+            # Not going to be stored: its CSRF fields carry the token itself.
+            setattr(request, CSRF_SLOT_ATTRIBUTE, None)
         response = view(request, *args, **kwargs)
-        setattr(response, CACHEABLE_ATTRIBUTE, True)
+        if canonical is not None:
+            setattr(response, CACHEABLE_ATTRIBUTE, True)
         return response
 
     wrapped.__name__ = getattr(view, "__name__", "cacheable_view")
@@ -210,13 +289,40 @@ def cacheable_for_readers(view: Callable) -> Callable:
     return wrapped
 
 
+@dataclass
+class _CsrfSlot:
+    """Where a page that may be stored gets its CSRF fields' placeholder."""
+
+    placeholder: str | None = None
+
+
+def csrf_placeholder(request: HttpRequest | None) -> str | None:
+    """The placeholder this response's CSRF fields carry instead of a token, or None
+    when its page is not going to be stored (the field then carries the token itself).
+
+    Made for this one response, after everything in the page was written, and always
+    replaced before the response leaves (PageCacheMiddleware): no one can learn it,
+    so nothing in a page can imitate it."""
+    slot = getattr(request, CSRF_SLOT_ATTRIBUTE, None)
+    if slot is None:
+        return None
+    if slot.placeholder is None:
+        get_token(request)  # the reader's CSRF cookie comes with this response
+        slot.placeholder = f"pagecache-csrf-{secrets.token_hex(16)}"
+    return slot.placeholder
+
+
 @dataclass(frozen=True)
 class Entry:
     status: int
     headers: tuple[tuple[str, str], ...]
-    content: bytes  # with the CSRF placeholder
+    parts: tuple[bytes, ...]  # the page, cut where each reader's CSRF token goes
     etag: str
-    private: bool  # carries a reader's CSRF token: no shared cache may keep it
+
+    @property
+    def private(self) -> bool:
+        """Carries a reader's CSRF token: no shared cache may keep it."""
+        return len(self.parts) > 1
 
 
 def _is_anonymous_reader(request: HttpRequest) -> bool:
@@ -228,13 +334,35 @@ def _is_anonymous_reader(request: HttpRequest) -> bool:
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in cookies
         and "messages" not in cookies
-        and set(request.GET).issubset(CACHEABLE_PARAMETERS)
     )
 
 
-def _key(request: HttpRequest, token: str) -> str:
-    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    return f"page:{token}:{hashlib.sha256(address.encode()).hexdigest()}"
+def _canonical_host(request: HttpRequest) -> bool:
+    """Whether the request names the site as it is configured: SITE_DOMAIN, or a name
+    ALLOWED_HOSTS gives in full (not a pattern), on SITE_DOMAIN's port, the scheme's
+    own or none (a proxy may drop it). Pages never depend on the host (every absolute
+    address is built from settings), so all of these share one entry; any other port
+    is built afresh and never stored."""
+    domain, port = split_domain_port(request.get_host())
+    site_domain, site_port = split_domain_port(settings.SITE_DOMAIN)
+    names = {site_domain} | {
+        name.lower().removesuffix(".")
+        for name in settings.ALLOWED_HOSTS
+        if name != "*" and not name.startswith(".")
+    }
+    return domain in names and port in {"", site_port, "443" if request.is_secure() else "80"}
+
+
+def _key(request: HttpRequest, token: str) -> str | None:
+    """The cache key of the request's page, or None when its address is not canonical."""
+    if not _canonical_host(request):
+        return None
+    canonical = canonical_query(request.GET, CACHEABLE_PARAMETERS)
+    if canonical is None or not canonical[1]:
+        return None
+    query = canonical[0]
+    address = f"{request.scheme}://{request.path}{'?' if query else ''}{query}"
+    return f"page:{ENTRY_FORMAT}:{token}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -253,15 +381,42 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
 
 
-def _entry(response: HttpResponse) -> Entry:
-    content, replaced = CSRF_FIELD.subn(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
-    digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+def _fill(request: HttpRequest, parts: tuple[bytes, ...]) -> bytes:
+    """The page with the reader's own CSRF token (masked afresh: BREACH) in its cuts."""
+    if len(parts) == 1:
+        return parts[0]
+    return get_token(request).encode().join(parts)
+
+
+def _cut(request: HttpRequest, response: HttpResponse, slot: _CsrfSlot) -> tuple[bytes, ...]:
+    """The response's page cut at its CSRF placeholder, which the response itself
+    gets the reader's token in place of, whether or not it is stored."""
+    if slot.placeholder is None:
+        return (b"",) if response.streaming else (response.content,)
+    if response.streaming:  # none of the reader's pages streams; never stored
+        content = b"".join(response.streaming_content)
+        parts = tuple(content.split(slot.placeholder.encode()))
+        response.streaming_content = [_fill(request, parts)]
+        return parts
+    parts = tuple(response.content.split(slot.placeholder.encode()))
+    response.content = _fill(request, parts)
+    if response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(response.content))
+    return parts
+
+
+def _entry(response: HttpResponse, parts: tuple[bytes, ...]) -> Entry:
+    # The validator is the same for every reader, and in every worker.
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
     headers = tuple(
         (name, value)
         for name, value in response.items()
         if name.lower() not in ("content-length", "vary", "set-cookie", "etag", "cache-control")
     )
-    return Entry(response.status_code, headers, content, f'W/"{digest}"', bool(replaced))
+    return Entry(response.status_code, headers, parts, f'W/"{digest.hexdigest()}"')
 
 
 def _revalidate_every_time(response: HttpResponse, entry: Entry) -> None:
@@ -275,9 +430,7 @@ def _revalidate_every_time(response: HttpResponse, entry: Entry) -> None:
 
 
 def _response(request: HttpRequest, entry: Entry) -> HttpResponse:
-    content = entry.content
-    if entry.private:
-        content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+    content = _fill(request, entry.parts)
     response = HttpResponse(content, status=entry.status)
     for name, value in entry.headers:
         response[name] = value
@@ -309,15 +462,18 @@ class PageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = request.content_token = current_token()
-        if not _is_anonymous_reader(request):
+        key = _key(request, token) if _is_anonymous_reader(request) else None
+        if key is None:
             return self.get_response(request)
-        key = _key(request, token)
         entry = _cache_call("get", key)
         if entry is None:
+            slot = _CsrfSlot()
+            setattr(request, CSRF_SLOT_ATTRIBUTE, slot)
             response = self.get_response(request)
+            parts = _cut(request, response, slot)
             if not _storable(request, response):
                 return response
-            entry = _entry(response)
+            entry = _entry(response, parts)
             _cache_call("set", key, entry, settings.BLOG_PAGE_CACHE_SECONDS)
             _revalidate_every_time(response, entry)
             return get_conditional_response(request, etag=entry.etag, response=response)

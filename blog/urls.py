@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import converters, feeds, views
+from .pagecache import PAGED, SEARCHED
 from .pagecache import cacheable_for_readers as cached
 
 register_converter(converters.FourDigitYearConverter, "yyyy")
@@ -9,33 +10,35 @@ register_converter(converters.UnicodeSlugConverter, "tagslug")
 
 app_name = "blog"
 
-# Every page here is the same for all anonymous readers: blog.pagecache keeps them.
+# Every page here is the same for all anonymous readers: blog.pagecache keeps them, at
+# their canonical address (PAGED: the page reads ?page=, the page of its list or of its
+# discussion; SEARCHED: ?q= too).
 urlpatterns = [
-    path("", cached(views.PostIndexView.as_view()), name="post-index"),
+    path("", cached(views.PostIndexView.as_view(), PAGED), name="post-index"),
     path("<yyyy:year>/", cached(views.PostYearArchiveView.as_view()), name="archive-year"),
     path(
         "<yyyy:year>/<mmdd:month>/",
-        cached(views.PostMonthArchiveView.as_view()),
+        cached(views.PostMonthArchiveView.as_view(), PAGED),
         name="archive-month",
     ),
     path(
         "<yyyy:year>/<mmdd:month>/<mmdd:day>/",
-        cached(views.PostDayArchiveView.as_view()),
+        cached(views.PostDayArchiveView.as_view(), PAGED),
         name="archive-day",
     ),
     path(
         "<yyyy:year>/<mmdd:month>/<mmdd:day>/<slug:slug>/",
-        cached(views.PostDetailView.as_view()),
+        cached(views.PostDetailView.as_view(), PAGED),
         name="post-detail",
     ),
     path("tags/", cached(views.TagListView.as_view()), name="tag-list"),
-    path("tags/<tagslug:slug>/", cached(views.TagDetailView.as_view()), name="tag-detail"),
+    path("tags/<tagslug:slug>/", cached(views.TagDetailView.as_view(), PAGED), name="tag-detail"),
     path("tags/<tagslug:slug>/feed/", cached(feeds.TagFeed()), name="tag-feed"),
     path("feeds/atom/", cached(feeds.PostAtomFeed()), name="feed-atom"),
     path("feeds/rss/", cached(feeds.PostFeed()), name="feed-rss"),
     path("feeds/comments/", cached(feeds.CommentFeed()), name="feed-comments"),
-    path("discussions/", cached(views.DiscussionListView.as_view()), name="discussions"),
-    path("references/", cached(views.ReferenceListView.as_view()), name="references"),
-    path("search/", cached(views.SearchView.as_view()), name="search"),
+    path("discussions/", cached(views.DiscussionListView.as_view(), PAGED), name="discussions"),
+    path("references/", cached(views.ReferenceListView.as_view(), PAGED), name="references"),
+    path("search/", cached(views.SearchView.as_view(), SEARCHED), name="search"),
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
 ]

@@ -201,7 +201,7 @@ class SearchView(ListView):
             text=self.text,
             query=self.query,
             # Kept in the pages' links, so page 2 is page 2 of the same search.
-            page_query=urlencode({"q": self.text}) + "&",
+            page_query=urlencode({"q": self.text}) if self.text else "",
             **kwargs,
         )
 
