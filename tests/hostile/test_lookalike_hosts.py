@@ -21,8 +21,8 @@ from blog.models import Comment
 from ..discussion import (
     DiscussionTestCase,
     confirmation_path,
-    get,
     post_comment,
+    press,
     row_counts,
 )
 from ..factories import make_staff
@@ -173,7 +173,7 @@ class BlocklistTests(DiscussionTestCase):
         self.assertEqual(response.status_code, 302)
         [message] = mail.outbox
         self.assertEqual(message.to, ["Ann@fine.example.org"])
-        get(self.client, confirmation_path(message))
+        press(self.client, confirmation_path(message))
         comment = Comment.objects.get()
         self.assertEqual(comment.user_email, "Ann@fine.example.org")
         self.assertEqual(comment.user_url, "https://www.fine.example.org/about")
