@@ -10,8 +10,11 @@ since the address is the reader's, blog.clientaddress). A guessing run spread ov
 addresses is slowed per account instead: once the account has failed more than
 ``BLOG_SIGNIN_ACCOUNT_ALARM`` times from other addresses within the cool-off, each
 address is allowed ``BLOG_SIGNIN_FAILURE_LIMIT_UNDER_ATTACK`` failures rather than
-``BLOG_SIGNIN_FAILURE_LIMIT``. That lowers no one's count, and pauses no address that
-has not failed itself; it only shortens every address's allowance while the run lasts.
+``BLOG_SIGNIN_FAILURE_LIMIT``. No address is paused but for failures of its own; the
+run only shortens every address's allowance while it lasts (so a user with two recent
+typos at their address is paused there when the alarm goes up). A cap per account,
+whoever tries, would slow the run more, and is exactly what would let anyone lock the
+staff out.
 """
 
 from __future__ import annotations

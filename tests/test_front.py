@@ -9,26 +9,35 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import os
 import re
 import select
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tools.nginx import MAX_BODY_BYTES, nginx_config
+from tools import nginx as nginx_module
+from tools import serve as serve_module
+from tools.nginx import MAX_BODY_BYTES, NginxMissing, nginx_config
 from tools.serve import (
     ROOT,
     Running,
     ensure_env_file,
+    free_port,
     prepare_commands,
     running_server,
+    running_stack,
     serve_environment,
 )
 
@@ -42,9 +51,10 @@ SLOW_CLIENTS = 40
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Running]:
-    """nginx and gunicorn as `make serve` starts them: one worker, which a single slow
-    client would hold if it reached gunicorn."""
+def prepared(tmp_path_factory) -> dict[str, str]:
+    """`make serve`'s environment on a temporary database and static root, prepared as
+    it prepares them; one worker, which a single slow client would hold if it reached
+    gunicorn."""
     require_nginx()
     folder = tmp_path_factory.mktemp("front")
     ensure_env_file(folder / ".env")
@@ -59,7 +69,14 @@ def stack(tmp_path_factory) -> Iterator[Running]:
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=PREPARE_TIMEOUT
         )
         assert result.returncode == 0, result.stderr
-    with running_server(env, folder / "server.log", START_TIMEOUT, STOP_TIMEOUT) as running:
+    return env
+
+
+@pytest.fixture(scope="module")
+def stack(prepared, tmp_path_factory) -> Iterator[Running]:
+    """nginx and gunicorn as `make serve` starts them."""
+    log = tmp_path_factory.mktemp("front-log") / "server.log"
+    with running_server(prepared, log, START_TIMEOUT, STOP_TIMEOUT) as running:
         yield running
 
 
@@ -277,3 +294,101 @@ def test_the_config_passes_the_readers_host_and_address_and_the_real_scheme(tmp_
     assert "listen 127.0.0.1:18400;" in config
     assert f"server unix:{tmp_path / 'g.sock'};" in config
     assert str(tmp_path / "client_body") in config
+
+
+# -- make serve itself: stopping ----------------------------------------------------------
+
+# `python -m tools.serve` on the prepared database: no .env written into the checkout,
+# and the preparation already done.
+MAKE_SERVE = """
+import functools, sys
+from pathlib import Path
+import tools.serve as serve
+serve.ensure_env_file = lambda: False
+serve.serve_environment = functools.partial(serve.serve_environment, env_file=Path(sys.argv[1]))
+serve.prepare_commands = lambda: []
+serve.main()
+"""
+
+
+@contextmanager
+def make_serve(prepared: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen, Path]]:
+    port = free_port()
+    output = tmp_path / "serve.log"
+    env = {**prepared, "PORT": str(port), "DJANGO_SITE_DOMAIN": f"127.0.0.1:{port}"}
+    with output.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", MAKE_SERVE, str(tmp_path / "absent.env")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while "Serving at" not in output.read_text():
+                assert process.poll() is None, output.read_text()
+                assert time.monotonic() < deadline, output.read_text()
+                time.sleep(0.2)
+            yield process, output
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+
+
+def children(pid: int) -> dict[str, int]:
+    """The servers a process started, by name: {"gunicorn": pid, "nginx": pid}."""
+    found = {}
+    for child in subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, timeout=TIMEOUT
+    ).stdout.split():
+        command = Path(f"/proc/{child}/cmdline").read_bytes()
+        found["nginx" if b"nginx" in command.split(b"\0")[0] else "gunicorn"] = int(child)
+    return found
+
+
+def gone(pid: int) -> bool:
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        # A zombie until its parent reaps it: stopped all the same.
+        if "State:\tZ" in Path(f"/proc/{pid}/status").read_text(errors="replace"):
+            return True
+        time.sleep(0.1)
+    return not Path(f"/proc/{pid}").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_make_serve_stops_nginx_and_gunicorn(prepared, tmp_path, signum):
+    with make_serve(prepared, tmp_path) as (process, output):
+        servers = children(process.pid)
+        assert set(servers) == {"gunicorn", "nginx"}
+        runtime = Path(re.search(r"unix:(\S+)/gunicorn\.sock", output.read_text())[1])
+        assert runtime.is_dir()
+        process.send_signal(signum)  # Ctrl-C in the terminal, or a service manager's stop
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
+        assert "Stopped." in output.read_text()
+        assert gone(servers["gunicorn"]) and gone(servers["nginx"])
+        assert not runtime.exists()
+
+
+@pytest.mark.parametrize("victim", ["gunicorn", "nginx"])
+def test_when_one_server_dies_make_serve_stops_the_other(prepared, tmp_path, victim):
+    with make_serve(prepared, tmp_path) as (process, output):
+        servers = children(process.pid)
+        os.kill(servers[victim], signal.SIGKILL)
+        assert process.wait(timeout=STOP_TIMEOUT) == 1
+        assert f"{victim} stopped" in output.read_text()
+        survivor = servers["nginx" if victim == "gunicorn" else "gunicorn"]
+        assert gone(survivor)
+
+
+def test_without_nginx_make_serve_says_how_to_install_it_and_starts_nothing(monkeypatch, tmp_path):
+    monkeypatch.setattr(nginx_module.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(nginx_module, "DEBIAN_NGINX", tmp_path / "no-nginx")
+    monkeypatch.setattr(serve_module, "ensure_env_file", lambda: False)
+    started = []
+    monkeypatch.setattr(serve_module.subprocess, "run", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(serve_module.subprocess, "Popen", lambda *a, **k: started.append(a))
+    with pytest.raises(SystemExit, match=r"apt-get install nginx"):
+        serve_module.main()
+    with pytest.raises(NginxMissing), running_stack({}, 18499):
+        pass
+    assert started == []

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -112,6 +112,10 @@ def gunicorn_command(
     return [python, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), wsgi]
 
 
+class ServerFailed(RuntimeError):
+    """A server stopped, or did not answer, as the stack started."""
+
+
 class Running(NamedTuple):
     port: int  # nginx's, where readers connect
     pid: int  # gunicorn's master; its workers are its children
@@ -139,14 +143,20 @@ def _signal(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-def _stop(processes: list[tuple[subprocess.Popen, int]], timeout: float) -> None:
-    """Each process (and its group: workers included) with its polite signal, all at once;
-    then SIGKILL for whichever has not stopped in ``timeout``."""
-    for process, signum in processes:
+class Server(NamedTuple):
+    name: str
+    process: subprocess.Popen
+    stop_signal: int  # the one that lets requests in flight finish
+
+
+def _stop(servers: list[Server], timeout: float) -> None:
+    """Each server (its process group: workers included) with its polite signal, all at
+    once; then SIGKILL for whichever has not stopped in ``timeout``."""
+    for _name, process, signum in servers:
         if process.poll() is None:
             _signal(process, signum)
     deadline = time.monotonic() + timeout
-    for process, _signum in processes:
+    for _name, process, _signum in servers:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -161,13 +171,13 @@ def running_stack(
     output: IO[str] | None = None,
     start_timeout: float = 30,
     stop_timeout: float = 15,
-) -> Iterator[tuple[Running, list[subprocess.Popen]]]:
+) -> Iterator[tuple[Running, list[Server]]]:
     """nginx on 127.0.0.1:port in front of gunicorn on a Unix socket, both started in a
     private directory made for the run (and removed after), until the block ends. Their
     output goes to ``output`` (a file, never a pipe that could fill), or to ours."""
     nginx = find_nginx()  # before anything starts: missing, nothing is left running
     runtime = Path(tempfile.mkdtemp(prefix="blog-serve-"))  # mode 0700: ours alone
-    processes: list[tuple[subprocess.Popen, int]] = []
+    servers: list[Server] = []
     try:
         sock = runtime / "gunicorn.sock"
         config = write_config(runtime, port, sock)
@@ -178,26 +188,38 @@ def running_stack(
                  "start_new_session": True}  # fmt: skip
         gunicorn = subprocess.Popen(gunicorn_command(), env=env, **start)
         # gunicorn finishes the requests in flight when asked (SIGTERM); nginx too (SIGQUIT).
-        processes.append((gunicorn, signal.SIGTERM))
-        proxy = subprocess.Popen(nginx_command(nginx, runtime, config), **start)
-        processes.append((proxy, signal.SIGQUIT))
+        servers.append(Server("gunicorn", gunicorn, signal.SIGTERM))
         deadline = time.monotonic() + start_timeout
-        while True:
-            for process, _signum in processes:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{process.args[0]} stopped as the server started")
-            with contextlib.suppress(OSError):
-                if _answers(port, "/robots.txt"):  # through nginx, from gunicorn
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer in {start_timeout} s")
-            time.sleep(0.2)
-        yield Running(port, gunicorn.pid, proxy.pid, sock), [p for p, _s in processes]
+        # nginx once gunicorn listens: the first readers get pages, not 502s.
+        _wait(sock.exists, servers, deadline, start_timeout)
+        proxy = subprocess.Popen(nginx_command(nginx, runtime, config), **start)
+        servers.append(Server("nginx", proxy, signal.SIGQUIT))
+        _wait(lambda: _answers(port, "/robots.txt"), servers, deadline, start_timeout)
+        yield Running(port, gunicorn.pid, proxy.pid, sock), servers
     finally:
         # nginx first, in the list's reverse: it stops taking requests while gunicorn ends
         # the ones it has.
-        _stop(processes[::-1], stop_timeout)
+        _stop(servers[::-1], stop_timeout)
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _wait(
+    ready: Callable[[], bool],
+    servers: list[Server],
+    deadline: float,
+    start_timeout: float,
+) -> None:
+    """Until ``ready()``; ServerFailed if a server stops or the deadline passes first."""
+    while True:
+        for name, process, _signum in servers:
+            if process.poll() is not None:
+                raise ServerFailed(f"{name} stopped as the server started")
+        with contextlib.suppress(OSError):
+            if ready():
+                return
+        if time.monotonic() > deadline:
+            raise ServerFailed(f"the server did not answer in {start_timeout} s")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
@@ -213,9 +235,9 @@ def running_server(
         try:
             with running_stack(env, port, log, start_timeout, stop_timeout) as (running, _):
                 yield running
-        except RuntimeError as error:
+        except ServerFailed as error:
             log.flush()
-            raise RuntimeError(f"{error}:\n{log_path.read_text()[-3000:]}") from None
+            raise ServerFailed(f"{error}:\n{log_path.read_text()[-3000:]}") from None
 
 
 class Stopped(Exception):
@@ -238,19 +260,19 @@ def main() -> None:
         subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=PREPARE_TIMEOUT)
     signal.signal(signal.SIGTERM, _stopped)
     try:
-        with running_stack(env, int(env["PORT"])) as (_running, processes):
+        with running_stack(env, int(env["PORT"])) as (_running, servers):
             print(
                 f"Serving at http://127.0.0.1:{env['PORT']}/ (production settings: nginx in "
                 "front of gunicorn); Ctrl-C stops."
             )
             sys.stdout.flush()
-            while all(process.poll() is None for process in processes):
+            while all(server.process.poll() is None for server in servers):
                 time.sleep(0.5)
-            stopped = next(p for p in processes if p.poll() is not None)
-            sys.exit(f"{Path(stopped.args[0]).name} stopped: the server is stopped too.")
+            stopped = next(server.name for server in servers if server.process.poll() is not None)
+            sys.exit(f"{stopped} stopped, so the server is stopped.")
     except (KeyboardInterrupt, Stopped):
         print("\nStopped.")
-    except RuntimeError as error:
+    except ServerFailed as error:
         sys.exit(f"The server could not start: {error}")
 
 
