@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve bench reliability test test-postgres lint audit install browser wrk lock superuser rebuild-search \
+.PHONY: run serve bench reliability test test-postgres lint audit install browser nginx wrk lock \
+	superuser rebuild-search \
 	backup restore clean
 
 $(STAMP): requirements.lock
@@ -21,20 +22,21 @@ run: $(STAMP)
 	$(BIN)/python manage.py load_april_2014
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## The site as in production, at http://127.0.0.1:$(PORT)/: gunicorn, DEBUG off, static
-## files compressed and cached by WhiteNoise, the same database as `make run`, e-mail
-## printed here. The first run writes .env with a secret key that later runs keep.
-serve: $(STAMP)
+## The site as in production, at http://127.0.0.1:$(PORT)/: Debian's nginx in front of
+## gunicorn, DEBUG off, static files compressed and cached by WhiteNoise, the same
+## database as `make run`, e-mail printed here. The first run writes .env with a secret
+## key that later runs keep. Ctrl-C stops both servers.
+serve: $(STAMP) nginx
 	PORT=$(PORT) $(BIN)/python -m tools.serve
 
 ## Requests/s and latency of the main pages, production server, two sizes of data.
 ## `make bench BENCH_ARGS=--quick` for a short try; results in bench/results.json.
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk nginx
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## Load and faults against the production server, SQLite and PostgreSQL (docs/reliability.md).
 ## `make reliability RELIABILITY_ARGS="--db sqlite"` for one database; --write-doc rewrites the doc.
-reliability: $(STAMP)
+reliability: $(STAMP) nginx
 	$(BIN)/python -m tests.reliability $(RELIABILITY_ARGS)
 
 ## Debian's wrk, the load generator of `make bench`.
@@ -49,8 +51,24 @@ wrk:
 	  fi; \
 	fi
 
-## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium).
-test: $(STAMP) browser
+## Debian's nginx, in front of gunicorn in `make serve` (and the tests that start it).
+## Without root or apt-get it says so; the server's tests are then skipped, except in CI
+## (CI=true), where they fail.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nginx for make serve..."; \
+	    (timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      timeout 900 apt-get install -y -qq nginx >/dev/null) \
+	    || echo "nginx could not be installed (apt-get install nginx)." >&2; \
+	  else \
+	    echo "No nginx, and no root to install it: apt-get install nginx (as root)." >&2; \
+	  fi; \
+	fi
+
+## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium, the
+## server's in front of Debian's nginx).
+test: $(STAMP) browser nginx
 	$(BIN)/python -m pytest --junitxml=test-artifacts/junit-sqlite.xml
 
 ## The same suite on PostgreSQL (PG_URL; this machine's server by default) with the
@@ -59,7 +77,7 @@ test: $(STAMP) browser
 ## runs with the local-memory cache; in CI (CI=true) both must answer.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
-test-postgres: $(STAMP) browser
+test-postgres: $(STAMP) browser nginx
 	@if ! $(BIN)/python -m tools.services postgres "$(PG_URL)"; then \
 	  if [ "$$CI" = "true" ]; then \
 	    echo "No PostgreSQL answers at $(PG_URL), and CI needs this leg." >&2; exit 1; \

@@ -125,7 +125,8 @@ def bench_size(
     copies = write_static_copies(size, found["bodies"])
     rows = []
     log = DATA_DIR / f"server-{size.name}.log"
-    with running_server(env, log, SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT) as (port, _pid):
+    with running_server(env, log, SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT) as server:
+        port = server.port
         for page in pages_for(found["paths"], copies):
             if page.key.removesuffix(":static") not in keys:
                 continue

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.nginx import require_nginx
 from tests.reliability.checks import check_comments, order_collisions, tree_problems
 from tests.reliability.client import parse_form
 from tests.reliability.records import Submission
@@ -101,6 +102,7 @@ needs_redis = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Iterator[Prepared]:
     """This leg's database, fresh, prepared as `make serve` prepares it."""
+    require_nginx()
     folder = tmp_path_factory.mktemp("reliability")
     kind = "postgres" if ON_POSTGRES else "sqlite"
     name = f"cpsw_reliability_test_{os.getpid()}"

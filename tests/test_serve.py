@@ -24,6 +24,8 @@ from tools.serve import (
     serve_environment,
 )
 
+from .nginx import require_nginx
+
 # Start-up (migrate and collectstatic run side by side), requests and stop are each
 # bounded; the whole module takes about ten seconds.
 PREPARE_TIMEOUT = 60
@@ -184,6 +186,7 @@ def server(serve_env, tmp_path_factory) -> Iterator[Running]:
             log.seek(0)
             assert step.returncode == 0, log.read()
 
+    require_nginx()
     with running_server(serve_env, logs / "server.log", START_TIMEOUT, STOP_TIMEOUT) as running:
         yield running
 
@@ -191,7 +194,7 @@ def server(serve_env, tmp_path_factory) -> Iterator[Running]:
 def test_server_serves_pages_without_debug(server):
     status, headers, body = get(server.port, "/")
     assert status == 200
-    assert headers["server"].startswith("gunicorn")
+    assert headers["server"] == "nginx"  # in front of gunicorn
     assert b"<html" in body
 
     status, _headers, body = get(server.port, "/no-such-page/")
@@ -234,7 +237,10 @@ def test_server_started_the_workers_asked_for(server):
     assert len(children) == 2
 
 
-def test_server_binds_loopback_only(serve_env):
+def test_gunicorn_binds_the_socket_it_is_given_or_loopback_only(serve_env):
     code = "import runpy; print(runpy.run_path('tools/gunicorn.py')['bind'])"
     result = run([sys.executable, "-c", code], serve_env)
     assert result.stdout.strip() == f"127.0.0.1:{serve_env['PORT']}"
+    socket_env = {**serve_env, "BLOG_GUNICORN_SOCKET": "/run/blog/gunicorn.sock"}
+    result = run([sys.executable, "-c", code], socket_env)
+    assert result.stdout.strip() == "unix:/run/blog/gunicorn.sock"

@@ -73,3 +73,22 @@ def test_production_passes_the_deployment_checks():
     )
     result = run_django("config.settings.prod", PROD_ENV, code)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "value, parsed",
+    [("", []), ("unix", ["unix"]), ("127.0.0.1, ::1", ["127.0.0.1", "::1"]),
+     ("10.0.0.0/8 unix", ["10.0.0.0/8", "unix"])],
+)  # fmt: skip
+def test_production_reads_the_trusted_proxies(value, parsed):
+    code = "from django.conf import settings as s; print(s.BLOG_TRUSTED_PROXIES)"
+    result = run_django("config.settings.prod", {**PROD_ENV, "DJANGO_TRUSTED_PROXIES": value}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(parsed)
+
+
+@pytest.mark.parametrize("value", ["nginx", "127.0.0.1,localhost", "10.0.0.0/33", "*"])
+def test_production_refuses_a_trusted_proxy_that_is_no_address(value):
+    result = run_django("config.settings.prod", {**PROD_ENV, "DJANGO_TRUSTED_PROXIES": value})
+    assert result.returncode != 0
+    assert "DJANGO_TRUSTED_PROXIES" in result.stderr

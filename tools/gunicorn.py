@@ -1,4 +1,5 @@
-"""Gunicorn's settings for `make serve` and `make bench`: the production server, on loopback.
+"""Gunicorn's settings for `make serve` and `make bench`: the production server, behind
+nginx (tools/nginx.py) on a Unix socket, or on loopback.
 
 `gunicorn --config tools/gunicorn.py config.wsgi:application`. The process count is
 WEB_CONCURRENCY when set, else the default below; GUNICORN_CMD_ARGS adds any other
@@ -28,8 +29,10 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-# Loopback only: whatever faces the network (TLS, a proxy) is not this server.
-bind = f"127.0.0.1:{int(os.environ.get('PORT', '8000'))}"
+# Never the network: `make serve` gives a Unix socket in its private directory, which
+# only nginx in front reaches (BLOG_GUNICORN_SOCKET); without one, loopback only.
+_socket = os.environ.get("BLOG_GUNICORN_SOCKET")
+bind = f"unix:{_socket}" if _socket else f"127.0.0.1:{int(os.environ.get('PORT', '8000'))}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
 worker_class = "sync"
 # A page that takes longer than this is a bug to see in the log, not to wait for.

@@ -1,7 +1,11 @@
-"""`make serve`: the site as in production (gunicorn, DEBUG off, WhiteNoise), on loopback.
+"""`make serve`: the site as in production (nginx in front of gunicorn, DEBUG off,
+WhiteNoise), on loopback.
 
 `python -m tools.serve` migrates, loads the April 2014 entries into an empty site,
-collects the static files, then becomes gunicorn (tools/gunicorn.py).
+collects the static files, then runs gunicorn (tools/gunicorn.py) on a Unix socket in a
+private directory made for the run, and Debian's nginx (tools/nginx.py) in front of it on
+127.0.0.1:PORT, the address readers use. It stays in the foreground, watching both:
+Ctrl-C or SIGTERM stops both, and if either stops the other is stopped too.
 
 The environment is built in layers, and the first that sets a variable wins: the
 caller's environment, then the project's `.env`, then the loopback defaults below.
@@ -16,16 +20,20 @@ import contextlib
 import http.client
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from dotenv import dotenv_values
+
+from .nginx import find_nginx, nginx_command, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
@@ -80,8 +88,9 @@ def serve_environment(
         for name, value in dotenv_values(env_file, interpolate=False).items()
         if value is not None
     }
-    # Whatever the shell exports, this is the production configuration.
-    settings = {"DJANGO_SETTINGS_MODULE": "config.settings.prod"}
+    # Whatever the shell exports, this is the production configuration, and the one
+    # proxy whose X-Forwarded-For is believed is nginx, on gunicorn's Unix socket.
+    settings = {"DJANGO_SETTINGS_MODULE": "config.settings.prod", "DJANGO_TRUSTED_PROXIES": "unix"}
     return {**loopback_defaults(port), **from_file, **environ, **settings}
 
 
@@ -103,9 +112,15 @@ def gunicorn_command(
     return [python, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), wsgi]
 
 
+class ServerFailed(RuntimeError):
+    """A server stopped, or did not answer, as the stack started."""
+
+
 class Running(NamedTuple):
-    port: int
+    port: int  # nginx's, where readers connect
     pid: int  # gunicorn's master; its workers are its children
+    nginx_pid: int  # nginx's master
+    socket: Path  # where gunicorn listens, for nginx only
 
 
 def free_port() -> int:
@@ -123,63 +138,142 @@ def _answers(port: int, path: str) -> bool:
         connection.close()
 
 
-def _stop(process: subprocess.Popen, timeout: float) -> None:
-    """The server and its workers: politely, then not."""
-    if process.poll() is not None:
-        return
+def _signal(process: subprocess.Popen, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, signum)
+
+
+class Server(NamedTuple):
+    name: str
+    process: subprocess.Popen
+    stop_signal: int  # the one that lets requests in flight finish
+
+
+def _stop(servers: list[Server], timeout: float) -> None:
+    """Each server (its process group: workers included) with its polite signal, all at
+    once; then SIGKILL for whichever has not stopped in ``timeout``."""
+    for _name, process, signum in servers:
+        if process.poll() is None:
+            _signal(process, signum)
+    deadline = time.monotonic() + timeout
+    for _name, process, _signum in servers:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal(process, signal.SIGKILL)
+            process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def running_stack(
+    env: Mapping[str, str],
+    port: int,
+    output: IO[str] | None = None,
+    start_timeout: float = 30,
+    stop_timeout: float = 15,
+) -> Iterator[tuple[Running, list[Server]]]:
+    """nginx on 127.0.0.1:port in front of gunicorn on a Unix socket, both started in a
+    private directory made for the run (and removed after), until the block ends. Their
+    output goes to ``output`` (a file, never a pipe that could fill), or to ours."""
+    nginx = find_nginx()  # before anything starts: missing, nothing is left running
+    runtime = Path(tempfile.mkdtemp(prefix="blog-serve-"))  # mode 0700: ours alone
+    servers: list[Server] = []
     try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
+        sock = runtime / "gunicorn.sock"
+        config = write_config(runtime, port, sock)
+        env = {**env, "PORT": str(port), "BLOG_GUNICORN_SOCKET": str(sock)}
+        # Each in its own process group: stopping one reaches its workers, and Ctrl-C in
+        # the terminal reaches this process only, which stops both in order.
+        start = {"cwd": ROOT, "stdout": output, "stderr": subprocess.STDOUT if output else None,
+                 "start_new_session": True}  # fmt: skip
+        gunicorn = subprocess.Popen(gunicorn_command(), env=env, **start)
+        # gunicorn finishes the requests in flight when asked (SIGTERM); nginx too (SIGQUIT).
+        servers.append(Server("gunicorn", gunicorn, signal.SIGTERM))
+        deadline = time.monotonic() + start_timeout
+        # nginx once gunicorn listens: the first readers get pages, not 502s.
+        _wait(sock.exists, servers, deadline, start_timeout)
+        proxy = subprocess.Popen(nginx_command(nginx, runtime, config), **start)
+        servers.append(Server("nginx", proxy, signal.SIGQUIT))
+        _wait(lambda: _answers(port, "/robots.txt"), servers, deadline, start_timeout)
+        yield Running(port, gunicorn.pid, proxy.pid, sock), servers
+    finally:
+        # nginx first, in the list's reverse: it stops taking requests while gunicorn ends
+        # the ones it has.
+        _stop(servers[::-1], stop_timeout)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _wait(
+    ready: Callable[[], bool],
+    servers: list[Server],
+    deadline: float,
+    start_timeout: float,
+) -> None:
+    """Until ``ready()``; ServerFailed if a server stops or the deadline passes first."""
+    while True:
+        for name, process, _signum in servers:
+            if process.poll() is not None:
+                raise ServerFailed(f"{name} stopped as the server started")
+        with contextlib.suppress(OSError):
+            if ready():
+                return
+        if time.monotonic() > deadline:
+            raise ServerFailed(f"the server did not answer in {start_timeout} s")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
 def running_server(
     env: Mapping[str, str], log_path: Path, start_timeout: float = 30, stop_timeout: float = 15
 ) -> Iterator[Running]:
-    """gunicorn as `make serve` runs it (database and static files already prepared),
-    on a free loopback port, until the block ends: for the benchmark and the tests."""
+    """The whole server as `make serve` runs it (database and static files already
+    prepared), on a free loopback port, until the block ends: for the benchmark and the
+    tests. Both servers' output is in ``log_path``."""
     port = free_port()
-    env = {**env, "PORT": str(port), "DJANGO_SITE_DOMAIN": f"127.0.0.1:{port}"}
-    # A file, not a pipe: a full pipe would stop the server mid-run.
+    env = {**env, "DJANGO_SITE_DOMAIN": f"127.0.0.1:{port}"}
     with log_path.open("w") as log:
-        # Its own process group, so that stopping it reaches every worker.
-        process = subprocess.Popen(
-            gunicorn_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
         try:
-            deadline = time.monotonic() + start_timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the server stopped:\n{log_path.read_text()[-3000:]}")
-                with contextlib.suppress(OSError):
-                    if _answers(port, "/robots.txt"):
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not answer in {start_timeout} s")
-                time.sleep(0.2)
-            yield Running(port, process.pid)
-        finally:
-            _stop(process, stop_timeout)
+            with running_stack(env, port, log, start_timeout, stop_timeout) as (running, _):
+                yield running
+        except ServerFailed as error:
+            log.flush()
+            raise ServerFailed(f"{error}:\n{log_path.read_text()[-3000:]}") from None
+
+
+class Stopped(Exception):
+    """SIGTERM, taken as Ctrl-C is."""
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    raise Stopped
 
 
 def main() -> None:
     if ensure_env_file():
         print(f"Wrote {ENV_FILE.name} with a new DJANGO_SECRET_KEY (kept for later runs).")
     env = serve_environment()
+    try:
+        find_nginx()
+    except RuntimeError as error:
+        sys.exit(str(error))
     for command in prepare_commands():
         subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=PREPARE_TIMEOUT)
-    print(f"Serving at http://127.0.0.1:{env['PORT']}/ (production settings); Ctrl-C stops.")
-    sys.stdout.flush()
-    # The server replaces this process: Ctrl-C and signals reach gunicorn directly.
-    command = gunicorn_command()
-    os.chdir(ROOT)
-    os.execve(command[0], command, env)  # nosec B606 # gunicorn from our own virtualenv
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        with running_stack(env, int(env["PORT"])) as (_running, servers):
+            print(
+                f"Serving at http://127.0.0.1:{env['PORT']}/ (production settings: nginx in "
+                "front of gunicorn); Ctrl-C stops."
+            )
+            sys.stdout.flush()
+            while all(server.process.poll() is None for server in servers):
+                time.sleep(0.5)
+            stopped = next(server.name for server in servers if server.process.poll() is not None)
+            sys.exit(f"{stopped} stopped, so the server is stopped.")
+    except (KeyboardInterrupt, Stopped):
+        print("\nStopped.")
+    except ServerFailed as error:
+        sys.exit(f"The server could not start: {error}")
 
 
 if __name__ == "__main__":

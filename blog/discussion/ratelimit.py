@@ -21,15 +21,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from ..clientaddress import client_address
 from ..faults import cachefaults
 
 logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a
-    # trusted proxy sets it, and this site is served without one.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    # The reader's address behind the proxies we trust (X-Forwarded-For from anyone else
+    # is whatever they want it to be); requests without one share a count.
+    return client_address(request) or "unknown"
 
 
 def allow_comment(request: HttpRequest) -> bool:

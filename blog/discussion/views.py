@@ -34,13 +34,14 @@ from django_comments_xtd.models import (
 )
 from django_comments_xtd.signals import comment_thread_muted
 
+from ..clientaddress import client_address
 from ..converters import parse_id
 from ..faults.dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
 from ..models import Comment, Post
 from . import links, publishing, usedlinks
 from .forms import CommentForm
 from .publishing import CommentDiscarded, sent_before
-from .ratelimit import allow_comment, client_ip
+from .ratelimit import allow_comment
 from .rendering import render_comment_text
 
 CLOSED = "Comments are closed on this post, so yours was not posted."
@@ -137,7 +138,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     if "preview" in data:
         return form_page(request, post, form, status=200)
     comment = form.get_comment_object(site_id=get_current_site(request).pk)
-    comment.ip_address = client_ip(request)
+    comment.ip_address = client_address(request)
     if user.is_authenticated:
         comment.user = user
         # Sent again: not a new comment, and not counted against the rate limit.

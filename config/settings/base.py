@@ -205,12 +205,17 @@ CONTENT_SECURITY_POLICY = {
 # only from the address that failed: locking the name alone would let anyone lock the
 # staff out from anywhere, and locking the address alone would shut out everyone behind
 # one shared address (an office, a mobile network). The price: from one address, five
-# tries at each user name; the password validators are the defence there.
+# tries at each user name; the password validators are the defence there. A run spread
+# over many addresses is slowed per account (blog/signin.py): past the alarm, each
+# address gets two failures rather than five, and no address that has not failed is paused.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked pair before the check
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = 5
+BLOG_SIGNIN_FAILURE_LIMIT = 5
+BLOG_SIGNIN_ACCOUNT_ALARM = 20
+BLOG_SIGNIN_FAILURE_LIMIT_UNDER_ATTACK = 2
+AXES_FAILURE_LIMIT = "blog.signin.failure_limit"
 AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "blog.signin.client_ip"
@@ -220,6 +225,11 @@ AXES_RESET_ON_SUCCESS = True  # a sign-in after a typo or two starts the count a
 # which axes would keep for good.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_TEMPLATE = "blog/sign_in_locked.html"  # answered 429 Too Many Requests
+
+# The reverse proxies whose X-Forwarded-For is believed (blog/clientaddress.py): addresses,
+# networks, or "unix" for one reaching gunicorn over a Unix socket. None by default: the
+# address is the connection's. Production reads DJANGO_TRUSTED_PROXIES.
+BLOG_TRUSTED_PROXIES: list[str] = []
 
 DEFAULT_FROM_EMAIL = "blog@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -6,6 +6,7 @@ value as set, and reads any unknown boolean as false, so that a typo in DJANGO_S
 would turn HTTPS off (here only "0" does).
 """
 
+import ipaddress
 import os
 
 import dj_database_url
@@ -72,6 +73,19 @@ SILENCED_SYSTEM_CHECKS = [
     if not on
 ]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The proxies in front whose X-Forwarded-For names the reader (blog/clientaddress.py):
+# comma-separated addresses or networks, or "unix" for nginx on gunicorn's Unix socket,
+# as `make serve` runs it. Unset, the connection's own address is the reader's.
+BLOG_TRUSTED_PROXIES = os.environ.get("DJANGO_TRUSTED_PROXIES", "").replace(",", " ").split()
+for _proxy in BLOG_TRUSTED_PROXIES:
+    if _proxy.lower() != "unix":
+        try:
+            ipaddress.ip_network(_proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is neither an address, a network nor 'unix'."
+            ) from None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

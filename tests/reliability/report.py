@@ -271,8 +271,9 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 ## What is tested
 
 - **The server** is started exactly as `make serve` starts it (`tools.serve`: the same
-  environment, `migrate`, `load_april_2014`, `collectstatic`, gunicorn with
-  `tools/gunicorn.py`, {workers} sync workers here) on a fresh database: a temporary
+  environment, `migrate`, `load_april_2014`, `collectstatic`, nginx in front of gunicorn
+  with `tools/gunicorn.py`, {workers} sync workers here; every request goes through nginx)
+  on a fresh database: a temporary
   SQLite file (WAL, `BEGIN IMMEDIATE`, 20 s busy timeout, as in production), or a
   PostgreSQL database of its own, created for the run and dropped after it. The
   settings are production's (`tests/reliability/settings.py`) with two changes only: the

@@ -123,7 +123,8 @@ def run_scenario(
         log_path = folder / "server.log"
         setup = prepared.setup
         posts = {post["pk"]: post["url"] for post in setup["posts"]}
-        with running_server(env, log_path, START_TIMEOUT, STOP_TIMEOUT) as (port, _pid):
+        with running_server(env, log_path, START_TIMEOUT, STOP_TIMEOUT) as server:
+            port = server.port
             base_url = f"http://127.0.0.1:{port}"
             plan = Plan(
                 base_url=base_url,

@@ -1,0 +1,143 @@
+"""nginx in front of gunicorn, as `make serve` runs it: Debian's nginx, unprivileged and in
+the foreground, with a configuration written into the run's own directory.
+
+Why a buffering proxy: gunicorn's synchronous workers each serve one connection at a
+time, from its first byte to its last. A client that sends its headers a byte at a time
+(or a body slowly) holds a worker all along, and a couple of such clients hold them all.
+nginx reads every request whole (headers, then the body, to its size limit) before
+handing it to gunicorn, and takes the response whole from gunicorn before trickling it
+out to a slow reader: gunicorn's workers only ever see complete requests, at loopback
+speed. What is too large is refused from the Content-Length alone, before the body is
+read.
+
+Nothing outside the run's directory is read or written except nginx's own binary and the
+static files it does not serve (WhiteNoise does: docs/serving.md says why): the pid
+file, the logs and the temporary files are all in that directory, so no system-wide
+configuration is touched and several servers run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+from pathlib import Path
+
+# The largest legitimate request is the editor's image upload: MARKDOWNX_UPLOAD_MAX_SIZE
+# (5 MB) plus the multipart envelope; a megabyte of margin covers it (tests/test_front.py
+# checks the two agree).
+MAX_BODY_BYTES = 6 * 1024 * 1024
+# A reader's browser sends its headers at once; ten seconds is generous for a slow
+# phone, and short enough that a trickling client only holds an nginx connection (cheap),
+# never a worker, and not for long.
+CLIENT_TIMEOUT = 10
+# What nginx compresses on the way out (text/html always is). WhiteNoise's static files
+# arrive already compressed, with Content-Encoding set, and nginx leaves those alone.
+GZIP_TYPES = (
+    "text/plain text/css text/xml text/javascript application/javascript application/json "
+    "application/xml application/atom+xml application/rss+xml application/manifest+json "
+    "image/svg+xml"
+)
+# Where Debian installs it, for shells without /usr/sbin on their PATH.
+DEBIAN_NGINX = Path("/usr/sbin/nginx")
+INSTALL_HINT = (
+    "make serve runs Debian's nginx in front of gunicorn, and no nginx was found: "
+    "`apt-get install nginx` (as root), or `make nginx`, which does it when run as root."
+)
+
+
+class NginxMissing(RuntimeError):
+    pass
+
+
+def find_nginx() -> str:
+    """nginx's binary; NginxMissing, saying how to install it, when there is none."""
+    found = shutil.which("nginx") or (str(DEBIAN_NGINX) if DEBIAN_NGINX.exists() else None)
+    if found is None:
+        raise NginxMissing(INSTALL_HINT)
+    return found
+
+
+def nginx_config(runtime: Path, port: int, socket: Path) -> str:
+    """The whole configuration: nginx on 127.0.0.1:port, gunicorn on the Unix socket."""
+    # Run by root, nginx's workers would become `nobody`, who cannot reach the socket in
+    # this run's private directory: they stay the user who started `make serve`.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    temp = "\n".join(
+        f"    {kind}_temp_path {runtime / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""# Written by tools/nginx.py for one run of `make serve`; not to be edited.
+{user}
+worker_processes auto;
+pid {runtime / "nginx.pid"};
+error_log stderr warn;
+
+events {{
+    worker_connections 1024;
+}}
+
+http {{
+{temp}
+    # Errors only, like gunicorn (GUNICORN_CMD_ARGS="--access-logfile -" for the rest).
+    access_log off;
+    server_tokens off;
+    default_type application/octet-stream;
+
+    # Slow clients: each phase of a request must progress within these, or the
+    # connection is closed (and its memory freed at once).
+    client_header_timeout {CLIENT_TIMEOUT}s;
+    client_body_timeout {CLIENT_TIMEOUT}s;
+    send_timeout {CLIENT_TIMEOUT}s;
+    keepalive_timeout 15s;
+    reset_timedout_connection on;
+    # Larger bodies are refused with 413 from their Content-Length, before any is read.
+    client_max_body_size {MAX_BODY_BYTES};
+
+    # Compressed only on the way out. Pages that carry a CSRF token are safe to compress
+    # (BREACH) because Django masks the token afresh in every response.
+    gzip on;
+    gzip_vary on;
+    gzip_proxied any;
+    gzip_comp_level 5;
+    gzip_min_length 256;
+    gzip_types {GZIP_TYPES};
+
+    upstream gunicorn {{
+        server unix:{socket};
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+
+        location / {{
+            proxy_pass http://gunicorn;
+            # Whole requests to gunicorn, whole responses from it.
+            proxy_request_buffering on;
+            proxy_buffering on;
+            proxy_redirect off;
+            # gunicorn restarts a worker silent for 30 s; this is only a backstop.
+            proxy_read_timeout 60s;
+            # The Host as the reader sent it (port included), for ALLOWED_HOSTS and the
+            # page cache; the reader's address appended to X-Forwarded-For, which the site
+            # believes from this proxy only (DJANGO_TRUSTED_PROXIES=unix); the scheme
+            # replaced, never passed on from the reader.
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_command(nginx: str, runtime: Path, config: Path) -> list[str]:
+    """nginx in the foreground, with every path its own (-p) and errors on stderr (-e):
+    even before the configuration is read, nothing is written under /var/log/nginx."""
+    return [nginx, "-p", f"{runtime}/", "-c", str(config), "-e", "stderr", "-g", "daemon off;"]
+
+
+def write_config(runtime: Path, port: int, socket: Path) -> Path:
+    config = runtime / "nginx.conf"
+    config.write_text(nginx_config(runtime, port, socket))
+    return config
