@@ -392,3 +392,26 @@ def test_without_nginx_make_serve_says_how_to_install_it_and_starts_nothing(monk
     with pytest.raises(NginxMissing), running_stack({}, 18499):
         pass
     assert started == []
+
+
+# -- the page cache behind nginx ----------------------------------------------------------
+
+
+def test_anonymous_pages_through_nginx_come_from_the_page_cache(stack, prepared):
+    """The Host nginx passes on is the one the cache stores pages under (issue 14,
+    item 7): a title changed behind the site's back (no new content token) is not seen
+    until the token changes, which only a page served from the cache can show."""
+    import sqlite3
+
+    database = prepared["DATABASE_URL"].removeprefix("sqlite:///")
+    _status, _headers, before = get(stack.port, "/")
+    with sqlite3.connect(database) as db:
+        [(pk, title)] = db.execute("SELECT id, title FROM blog_post WHERE title != '' LIMIT 1")
+        db.execute("UPDATE blog_post SET title = ? WHERE id = ?", ("Behind the cache", pk))
+    try:
+        _status, _headers, cached = get(stack.port, "/")
+        assert cached == before
+        assert b"Behind the cache" not in cached
+    finally:
+        with sqlite3.connect(database) as db:
+            db.execute("UPDATE blog_post SET title = ? WHERE id = ?", (title, pk))
