@@ -366,6 +366,7 @@ def test_stopping_make_serve_stops_nginx_and_gunicorn(prepared, tmp_path, signum
         assert process.wait(timeout=STOP_TIMEOUT) == 0
         assert "Stopped." in output.read_text()
         assert gone(servers["gunicorn"]) and gone(servers["nginx"])
+        assert group_gone(servers["gunicorn"]) and group_gone(servers["nginx"])
         assert not runtime.exists()
 
 
@@ -378,6 +379,30 @@ def test_when_one_server_dies_make_serve_stops_the_other(prepared, tmp_path, vic
         assert f"{victim} stopped" in output.read_text()
         survivor = servers["nginx" if victim == "gunicorn" else "gunicorn"]
         assert gone(survivor)
+        # Nothing of either left behind: nginx's workers outlive a killed master.
+        for leader in servers.values():
+            assert group_gone(leader)
+
+
+def group_gone(pgid: int) -> bool:
+    """No process is left in the group (zombies awaiting their parent count as gone)."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        members = subprocess.run(
+            ["pgrep", "-g", str(pgid)], capture_output=True, text=True, timeout=TIMEOUT
+        ).stdout.split()
+        alive = [pid for pid in members if "State:\tZ" not in _status(pid)]
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _status(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text(errors="replace")
+    except FileNotFoundError:
+        return "State:\tZ"
 
 
 def test_without_nginx_make_serve_says_how_to_install_it_and_starts_nothing(monkeypatch, tmp_path):

@@ -151,10 +151,11 @@ class Server(NamedTuple):
 
 def _stop(servers: list[Server], timeout: float) -> None:
     """Each server (its process group: workers included) with its polite signal, all at
-    once; then SIGKILL for whichever has not stopped in ``timeout``."""
+    once; then SIGKILL for whichever has not stopped in ``timeout``. The group is
+    signalled even when its leader has already gone: nginx's workers outlive a master
+    that was killed, and would go on holding the port."""
     for _name, process, signum in servers:
-        if process.poll() is None:
-            _signal(process, signum)
+        _signal(process, signum)
     deadline = time.monotonic() + timeout
     for _name, process, _signum in servers:
         try:
@@ -162,6 +163,24 @@ def _stop(servers: list[Server], timeout: float) -> None:
         except subprocess.TimeoutExpired:
             _signal(process, signal.SIGKILL)
             process.wait(timeout=timeout)
+    for _name, process, _signum in servers:
+        _wait_for_group(process, deadline)
+
+
+def _wait_for_group(process: subprocess.Popen, deadline: float) -> None:
+    """Until no process of the leader's group is left; SIGKILL for those still there at
+    the deadline."""
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _signal(process, signal.SIGKILL)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 @contextlib.contextmanager
