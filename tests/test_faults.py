@@ -30,6 +30,7 @@ from django.urls import reverse
 from django_comments.signals import comment_will_be_posted
 from django_comments_xtd.signals import confirmation_received
 
+from blog.discussion.plaintext import quoted
 from blog.faults.dbfaults import RETRY_AFTER_SECONDS
 from blog.models import Comment, UsedConfirmationLink
 from config.settings.base import cache_from_url
@@ -200,7 +201,8 @@ class PostgreSQLFaultTests(FaultTestCase):
         self.assertEqual(row_counts(), (0, 0, 0))
         self.assertEqual(self.client.get(self.post.get_absolute_url()).status_code, 200)
         self.client.post("/comments/post/", resend)
-        self.assertIn(TEXT.strip(), mail.outbox[-1].body)  # the confirmation e-mail
+        # The confirmation e-mail quotes the text, line by line.
+        self.assertIn(quoted(TEXT.strip()), mail.outbox[-1].body)
         # Its link followed while the database is down: the text, shown from the link.
         link = confirmation_path(mail.outbox[-1])
         with database_down(), self.assertLogs("django.request", "ERROR"):

@@ -10,6 +10,7 @@ reader wrote, each line quoted "> ".
 from __future__ import annotations
 
 from django.core import mail
+from django.db import connection
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
@@ -105,7 +106,9 @@ class ModeratorsMailTests(DiscussionTestCase):
         self.assertIn("> Website: https://evil.example/approve", notice.body)
 
     def test_names_saved_before_the_form_refused_them_stay_on_their_line(self):
-        for brk in [*CONTROLS, *BIDI]:
+        # PostgreSQL's text columns cannot hold NUL at all: no such row exists there.
+        storable = [c for c in CONTROLS if c != "\x00" or connection.vendor != "postgresql"]
+        for brk in [*storable, *BIDI]:
             with self.subTest(char=repr(brk)):
                 mail.outbox.clear()
                 comment = Comment.objects.create(
