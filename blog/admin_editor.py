@@ -44,9 +44,9 @@ from django.views.decorators.csrf import csrf_protect
 from markdownx.widgets import AdminMarkdownxWidget
 from taggit.forms import TagField, TagWidget
 
-from .markup import render_markdown
+from .markup import plain_text, render_markdown
 from .models import Post, Reference
-from .models.posts import MAX_REFERENCE_NUMBER
+from .models.posts import MAX_REFERENCE_NUMBER, reading_minutes
 from .tagging import validate_tag_names
 
 # What the preview endpoint takes: the body as the markdownx preview does, a reference
@@ -324,13 +324,15 @@ def preview_references(rows: object) -> tuple[list[Reference], list[str]]:
 
 
 def render_preview(body: str, references: list[Reference]) -> dict[str, str]:
-    """The body and the references as the post's page will show them."""
+    """The body and the references as the post's page will show them, and the body's
+    length as the page counts it (Post.word_count, Post.reading_minutes)."""
     html = render_markdown(body, [reference.number for reference in references])
     for reference in references:
         # As Post.references_with_backlinks() decides for the page.
         reference.is_cited = f'id="{reference.cite_anchor}"' in html
     fragment = render_to_string("includes/references.html", {"references": references})
-    return {"html": html, "references": fragment}
+    words = len(plain_text(html).split())
+    return {"html": html, "references": fragment, "words": words, "minutes": reading_minutes(words)}
 
 
 def read_preview_request(request: HttpRequest) -> tuple[str, list[Reference], list[str]]:

@@ -32,6 +32,7 @@
     var url = editor.getAttribute("data-preview-url");
     var frame = editor.querySelector(".editor__frame");
     var status = editor.querySelector(".editor__status");
+    var count = editor.querySelector(".editor__count");
     var tabList = editor.querySelector(".editor__tabs");
     var tabs = Array.prototype.slice.call(tabList.querySelectorAll("[data-pane]"));
     var selected = "editor-write";
@@ -191,6 +192,9 @@
             doc.querySelector("[data-preview='body']").innerHTML = answer.data.html;
             doc.querySelector("[data-preview='references']").innerHTML = answer.data.references;
             say((answer.data.problems || []).join(" "));
+            count.textContent =
+              "· " + answer.data.words + (answer.data.words === 1 ? " word" : " words") +
+              ", " + answer.data.minutes + " min read";
             editor.setAttribute("data-preview-state", "done");
             fit();
           });

@@ -12,7 +12,8 @@ from django.urls import reverse
 from blog.models import Post
 from tests.factories import make_staff
 
-from .conftest import WIDTHS, screenshot
+from .conftest import WIDTHS
+from .conftest import screenshot as full_page_screenshot
 from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,6 +35,13 @@ def sign_in(page, site: str, username: str) -> None:
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(site + reverse("admin:index"))
+
+
+def screenshot(page, name: str) -> None:
+    # From the top: the publishing bar is sticky, and a full-page picture taken lower
+    # down shows it over the middle of the form.
+    page.evaluate("window.scrollTo(0, 0)")
+    full_page_screenshot(page, name)
 
 
 def show_preview(page) -> None:
@@ -90,6 +98,7 @@ def test_editor_writes_previews_and_publishes_a_post(april_2014, page, browser):
     show_preview(page)
     expect(frame.locator(".post__body a.cite")).to_have_attribute("href", "#ref-1")
     expect(frame.locator("#references li#ref-1")).to_contain_text(CITATION)
+    expect(page.locator(".editor__count")).to_have_text("· 20 words, 1 min read")
     assert page.locator(".editor__status").inner_text() == ""
     screenshot(page, "editor-desk-preview")
     page.locator("#id_tags").fill("workforce")
