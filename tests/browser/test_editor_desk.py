@@ -173,3 +173,39 @@ def test_schedule_without_a_future_time_is_refused_in_words(april_2014, page):
     )
     assert not Post.objects.filter(title="Not yet").exists()
     screenshot(page, "editor-desk-schedule-refused")
+
+
+def test_an_image_dropped_into_the_body_is_uploaded_and_previewed(
+    april_2014, page, settings, tmp_path
+):
+    """markdownx still owns the textarea: a PNG dropped on it is uploaded (through the
+    site's own endpoint) and its Markdown inserted, and the preview shows it."""
+    settings.MEDIA_ROOT = tmp_path
+    staff = make_staff("illustrator", password=PASSWORD)
+    sign_in(page, april_2014, staff.username)
+    page.goto(april_2014 + reverse("admin:blog_post_add"))
+    page.locator("#id_body").fill("A picture: ")
+    page.evaluate(
+        """async (base64) => {
+            const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "photo.png", { type: "image/png" }));
+            const body = document.querySelector("#id_body");
+            body.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true }));
+        }""",
+        PNG_BASE64,
+    )
+    expect(page.locator("#id_body")).to_have_value(
+        re.compile(r"^A picture: !\[\]\(/media/uploads/[0-9a-f]{32}\.png\)$")
+    )
+    source = re.search(r"\((.+)\)", page.locator("#id_body").input_value())[1]
+    assert (tmp_path / source.removeprefix("/media/")).is_file()
+    show_preview(page)
+    frame = page.frame_locator("iframe.editor__frame")
+    expect(frame.locator(".post__body img")).to_have_attribute("src", source)
+
+
+# A 2×2 red PNG (Pillow's).
+PNG_BASE64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8wcDAwMDAxMDAwMDAAAAKUgDMUCehPAAAAABJRU5ErkJggg=="
+)
