@@ -18,6 +18,8 @@ from django.utils import timezone
 from blog.models import Post, Reference
 
 from .factories import admin_post_form, london, make_post, make_staff, make_user
+from .hostile import corpus
+from .hostile.inert import html_problems
 from .html import soup, texts
 from .test_write_path import counted
 
@@ -214,6 +216,20 @@ class PreviewTests(TestCase):
             response = preview(self.client, "x" * 2000)
         self.assertEqual(response.status_code, 400)
         self.assertIn("too large", response.json()["error"])
+
+    def test_every_hostile_payload_previews_inert(self):
+        # The shared corpus (tests/hostile), as the body, a citation and a URL at once.
+        for payload in corpus.TEXT:
+            with self.subTest(payload.id):
+                response = preview(
+                    self.client,
+                    payload.value + " [1]",
+                    [{"number": 1, "citation": payload.value, "url": payload.value[:500]}],
+                )
+                self.assertEqual(response.status_code, 200)
+                data = response.json()
+                self.assertEqual(html_problems(data["html"]), [])
+                self.assertEqual(html_problems(data["references"]), [])
 
     def test_a_preview_writes_nothing(self):
         with CaptureQueriesContext(connection) as queries:
