@@ -228,15 +228,17 @@ class PostAdminForm(forms.ModelForm):
             moment = cleaned.get("published_at")
             if "published_at" in self.errors:
                 pass  # the date or time is not one: its own message says so
-            elif moment is None:
-                self.add_error("published_at", "To schedule the post, give the date and time "
-                               "to publish it.")  # fmt: skip
-            elif moment <= self.requested_at:
-                self.add_error(
-                    "published_at",
-                    f"To schedule the post, give a time after now ({when(self.requested_at)}). "
-                    "To publish it at once, press Publish now.",
-                )
+            elif moment is None or moment <= self.requested_at:
+                if moment is None:
+                    problem = "To schedule the post, give the date and time to publish it."
+                else:
+                    problem = (
+                        f"To schedule the post, give a time after now "
+                        f"({when(self.requested_at)}). To publish it at once, press Publish now."
+                    )
+                self.add_error("published_at", problem)
+                # Also at the top, by the buttons: the field is further down the form.
+                self.add_error(None, f"Not scheduled. “Publish at”: {problem}")
         if "published_at" not in self.errors and cleaned.get("published_at") is None:
             cleaned["published_at"] = self.instance.published_at or self.requested_at
         if action is not None:

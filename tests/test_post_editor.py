@@ -400,6 +400,8 @@ class PublishingButtonTests(TestCase):
                 page = soup(response)
                 self.assertIsNotNone(page.select_one(".errornote"))
                 self.assertIn(message, page.select_one(".field-published_at .errorlist").get_text())
+                # Said at the top of the form too, beside the buttons.
+                self.assertIn(message, page.select_one(".errornote + .errorlist").get_text())
                 self.assertFalse(Post.objects.exists())
                 self.assertEqual((writes.renders, writes.renewals), (0, 0))
                 # The buttons still offer what a new post can do.
