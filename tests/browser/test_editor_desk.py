@@ -95,10 +95,21 @@ def test_editor_writes_previews_and_publishes_a_post(april_2014, page, browser):
     # The reference, typed into the inline's row and not saved: the marker resolves.
     page.locator("#id_references-0-number").fill("1")
     page.locator("#id_references-0-citation").fill(CITATION)
+    if page.width_name == "phone":
+        # The tabs answer the arrow keys, as tabs do.
+        page.get_by_role("tab", name="Write").focus()
+        page.keyboard.press("ArrowRight")
+        expect(page.get_by_role("tab", name="Preview")).to_be_focused()
+        expect(page.locator("#id_body")).to_be_hidden()
     show_preview(page)
     expect(frame.locator(".post__body a.cite")).to_have_attribute("href", "#ref-1")
     expect(frame.locator("#references li#ref-1")).to_contain_text(CITATION)
     expect(page.locator(".editor__count")).to_have_text("· 20 words, 1 min read")
+    # A marker in the preview leads to its reference inside the frame: the frame stays
+    # the preview (it would otherwise load the admin's address, which refuses framing).
+    frame.locator(".post__body a.cite").click()
+    expect(frame.locator("#references li#ref-1")).to_be_in_viewport()
+    assert [f.url for f in page.frames[1:]] == ["about:srcdoc"]
     assert page.locator(".editor__status").inner_text() == ""
     screenshot(page, "editor-desk-preview")
     page.locator("#id_tags").fill("workforce")
