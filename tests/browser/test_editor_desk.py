@@ -127,6 +127,18 @@ def test_editor_writes_previews_and_publishes_a_post(april_2014, page, browser):
     screenshot(page, "editor-desk-published")
     check_axe(page, "change form")
 
+    # The references fit: the Delete box inside the form's width at 1280; on a phone
+    # each reference is a stack of labelled fields.
+    group = page.locator("#references-group").bounding_box()
+    delete = page.locator("#id_references-0-DELETE").bounding_box()
+    assert delete["x"] + delete["width"] <= group["x"] + group["width"]
+    number = page.locator("#id_references-0-number").bounding_box()
+    citation = page.locator("#id_references-0-citation").bounding_box()
+    if page.width_name == "phone":
+        assert citation["y"] >= number["y"] + number["height"]
+        expect(page.locator("label[for=id_references-0-citation]")).to_be_visible()
+    else:
+        assert citation["x"] >= number["x"] + number["width"]
     # Ticking the saved reference for deletion takes it out of the preview at once.
     page.locator("#id_references-0-DELETE").check()
     show_preview(page)
