@@ -382,10 +382,14 @@ class PostEditorMixin:
         # A class made afresh for each call (modelform_factory): its attributes are
         # this request's. get_form() sees the post before the form changes it.
         form = super().get_form(request, obj, change, **kwargs)
+        state = state_of(obj)
+        # Only what the page offers for the post as it stands ("Update" publishes
+        # nothing that was a draft); anything else is a plain save.
+        offered = {button.action for button in BUTTONS[state]}
         action = request.POST.get("_publish") if request.method == "POST" else None
-        form.publish_action = Action(action) if action in Action.values else None
+        form.publish_action = Action(action) if action in offered else None
         form.requested_at = timezone.now()
-        form.post_state = state_of(obj)
+        form.post_state = state
         form.post_published_at = obj.published_at if obj is not None else None
         return form
 

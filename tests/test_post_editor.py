@@ -437,6 +437,14 @@ class PublishingButtonTests(TestCase):
         self.assertRedirects(response, reverse("admin:blog_post_changelist"))
         self.assertEqual(Post.objects.get().status, Post.Status.PUBLISHED)
 
+    def test_a_button_the_page_does_not_offer_publishes_nothing(self):
+        # "Update" belongs to a live post: pressed (forged) on a draft, it is a save.
+        post = make_post("Draft", "Text [1].", author=self.staff, references={1: "A source"},
+                         status=Post.Status.DRAFT)  # fmt: skip
+        self.client.post(change_url(post), self.change_form(post, "update"))
+        post.refresh_from_db()
+        self.assertEqual(post.status, Post.Status.DRAFT)
+
     def change_form(self, post: Post, action: str, **changes) -> dict:
         from .test_write_path import references_form
 

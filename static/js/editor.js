@@ -90,6 +90,9 @@
         if (WIDE.matches) {
           frame.style.height = "";
         } else {
+          // Measured at the smallest height first: a document is never shorter than
+          // its frame, so a preview that got shorter would keep the old height.
+          frame.style.height = "0px";
           frame.style.height = doc.documentElement.scrollHeight + "px";
         }
       });
