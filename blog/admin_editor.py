@@ -210,6 +210,9 @@ class PostAdminForm(forms.ModelForm):
             self.initial["tags"] = list(self.instance.tags.all())
         # Not needed to publish now, nor sent by every client: kept as it was when
         # left out (clean).
+        if self.instance.pk is None and "title" in self.fields:
+            # A new post starts at its title (not at the first button, the top row's).
+            self.fields["title"].widget.attrs["autofocus"] = True
         for name in ("published_at", "status"):
             if name in self.fields:  # not for staff who may only view
                 self.fields[name].required = False

@@ -276,6 +276,9 @@ class EditorPageTests(TestCase):
         cheat_sheet = editor.select_one("details.markdown-help")
         self.assertIn("## Section", cheat_sheet.get_text())
         self.assertIn("Left out: raw HTML", cheat_sheet.get_text())
+        # A new post starts at its title, not at the first publishing button.
+        self.assertTrue(page.select_one("#id_title").has_attr("autofocus"))
+        self.assertNotIn("admin/js/change_form.js", str(page))
         scripts = [s["src"] for s in page.select("script[src]")]
         self.assertIn("/static/js/editor.js", scripts)
         self.assertEqual(page.select("script:not([src])"), [])

@@ -72,6 +72,7 @@ def test_editor_writes_previews_and_publishes_a_post(april_2014, page, browser):
     add_url = reverse("admin:blog_post_add")
     page.locator(f"a[href='{add_url}']").first.click()
     page.wait_for_url(april_2014 + add_url)
+    expect(page.locator("#id_title")).to_be_focused()
     frame = page.frame_locator("iframe.editor__frame")
 
     # Both the preview and the writing area are in view on a wide screen, side by side.
