@@ -1,62 +1,23 @@
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import QuerySet
-from django.forms import Textarea
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
-from taggit.forms import TagField, TagWidget
 
+from .admin_editor import PostEditorMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
-from .models import Post, Reference
-from .tagging import format_tags, validate_tag_names
+from .models import Post
+from .tagging import format_tags
 from .writing import post_writes, set_tags
 
 
-class ReferenceInline(admin.TabularInline):
-    model = Reference
-    extra = 1
-    ordering = ["number"]
-    fields = ["number", "citation", "url"]
-    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 70})}}
-
-
-class PostAdminForm(forms.ModelForm):
-    # A form field, not the model's: the tags are saved by the write path's set_tags()
-    # (blog.writing) with the post, not by taggit's manager in save_m2m().
-    tags = TagField(
-        required=False,
-        widget=TagWidget(attrs={"class": "vLargeTextField"}),
-        help_text="Comma-separated, e.g. “mandatory reporting, Ofsted”.",
-    )
-
-    class Meta:
-        model = Post
-        fields = [
-            "title", "body", "status", "published_at", "author", "slug",
-            "allow_comments", "call_for_answers",
-        ]  # fmt: skip
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None and not self.is_bound:
-            self.initial["tags"] = list(self.instance.tags.all())
-
-    def clean_tags(self) -> list[str]:
-        names = self.cleaned_data["tags"]
-        validate_tag_names(names)
-        return names
-
-
 @admin.register(Post)
-class PostAdmin(MarkdownxModelAdmin):
-    form = PostAdminForm
-    inlines = [ReferenceInline]
+class PostAdmin(PostEditorMixin, MarkdownxModelAdmin):
+    # The change form (its form, preview, publishing buttons): blog.admin_editor.
     list_display = [
         "display_title", "visibility", "published_at", "author", "tag_list", "comments",
     ]  # fmt: skip
@@ -68,12 +29,6 @@ class PostAdmin(MarkdownxModelAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
-
-    fieldsets = [
-        (None, {"fields": ["title", "body", "tags"]}),
-        ("Publication", {"fields": ["status", "published_at", "author", "slug"]}),
-        ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
-    ]
 
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
@@ -103,9 +58,6 @@ class PostAdmin(MarkdownxModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
         return super().get_queryset(request).prefetch_related("tags").with_comment_counts()
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
     @admin.display(description="Title", ordering="title")
     def display_title(self, post: Post) -> str:
