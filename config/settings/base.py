@@ -18,7 +18,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the blog's name, menu and desk (blog.adminsite).
+    "blog.adminconfig.BlogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
