@@ -70,7 +70,7 @@ def test_a_moderator_approves_a_held_comment_from_the_desk(april_2014, held_comm
 
     approve.click()
     page.wait_for_url(re.compile(r"/admin/blog/comment/\?moderation=held$"))
-    expect(page.locator(".messagelist .success")).to_contain_text("approved")
+    expect(page.locator(".messagelist")).to_contain_text("1 comment was successfully approved")
     held_comment.refresh_from_db()
     assert held_comment.is_public
 
@@ -110,4 +110,4 @@ def test_the_admin_pages_are_accessible_and_fit(april_2014, held_comment, browse
                 screenshot(page, name)
         finally:
             context.close()
-    assert found == {}
+    assert found == {}, "\n".join(f"{name}: {issues}" for name, issues in found.items())
