@@ -27,6 +27,13 @@ GROUPS: list[tuple[str, str, list[str]]] = [
 SETTINGS = ("settings", "Settings")
 # Menu names in plain words where the library's say something else.
 MENU_NAMES = {"django_comments_xtd.blacklisteddomain": "Blocked domains"}
+# Under SETTINGS, what each application is for, rather than its package's name.
+APP_NAMES = {
+    "axes": "Sign-in",
+    "django_comments": "Discussion",
+    "sites": "Site",
+    "taggit": "Tagging",
+}
 
 
 def model_key(app: dict, model: dict) -> str:
@@ -44,7 +51,7 @@ def group_apps(app_list: list[dict]) -> list[dict]:
             found[key] = {
                 **model,
                 "name": MENU_NAMES.get(key, model["name"]),
-                "app_name": app["name"],
+                "app_name": APP_NAMES.get(app["app_label"], app["name"]),
             }
     groups = []
     for label, name, keys in GROUPS:

@@ -226,7 +226,7 @@ class CommentAdminTests(TestCase):
         rows = page.select("#result_list tbody tr")
         self.assertEqual(len(rows), 2)
         self.assertIn("Learning Organisations", rows[0].get_text())
-        states = sorted(td.get_text() for td in page.select("#result_list td.field-state"))
+        states = sorted(b.get_text() for b in page.select("#result_list td.field-state .badge"))
         self.assertEqual(states, ["Awaiting approval", "Published"])
         queue = soup(self.client.get(url + "?moderation=held"))
         names = [name.get_text() for name in queue.select("#result_list .comment-by__name")]

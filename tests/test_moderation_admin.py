@@ -81,7 +81,7 @@ class QueueTests(TestCase):
         self.assertEqual(
             row.select_one(".comment-row__post a")["href"], self.post.get_absolute_url()
         )
-        self.assertEqual(row.select_one("td.field-state").get_text(strip=True), "Published")
+        self.assertEqual(row.select_one("td.field-state .badge").get_text(strip=True), "Published")
         self.assertIsNone(row.select_one(".comment-row__held"))
 
     def test_readers_words_are_escaped(self):
@@ -203,7 +203,9 @@ class PostsListTests(TestCase):
         return soup(self.client.get(reverse("admin:blog_post_changelist") + query))
 
     def titles(self, query: str) -> list[str]:
-        return sorted(th.get_text(strip=True) for th in self.page(query).select("#result_list tbody th"))
+        return sorted(
+            th.get_text(strip=True) for th in self.page(query).select("#result_list tbody th")
+        )
 
     def test_status_badges_and_authors_by_name(self):
         rows = {

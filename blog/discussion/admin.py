@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaks_filter
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.template.defaultfilters import linebreaks_filter
 from django.utils.html import format_html, format_html_join
 from django_comments.models import CommentFlag
 from django_comments_xtd.admin import BlackListedDomainAdmin, XtdCommentsAdmin
@@ -163,12 +163,16 @@ class CommentAdmin(XtdCommentsAdmin):
             return columns
         filters = request.GET.urlencode()
 
-        def moderate(comment: Comment) -> str:
-            # The buttons carry the list's filters, so that it comes back as it was.
-            return self.moderate_buttons(comment, allowed, filters)
+        def state(comment: Comment) -> str:
+            # The state and, under it, what can be done about it: one narrow column, so
+            # that the text keeps the width. The buttons carry the list's filters, so
+            # that the list comes back as it was.
+            return format_html(
+                "{}{}", self.state(comment), self.moderate_buttons(comment, allowed, filters)
+            )
 
-        moderate.short_description = "Moderate"
-        return [*columns, moderate]
+        state.short_description = "State"
+        return [state if column == "state" else column for column in columns]
 
     @admin.display(description="From", ordering="user_name")
     def by(self, comment: Comment) -> str:
@@ -221,14 +225,19 @@ class CommentAdmin(XtdCommentsAdmin):
             buttons.append(("approve", "Approve", "button--approve"))
         if "remove_comments" in allowed and not comment.is_removed:
             buttons.append(("remove", "Remove", "button--remove"))
-        return format_html_join(
-            "",
-            '<button type="submit" class="button {}" formaction="{}?{}" formmethod="post" '
-            'aria-label="{} the comment by {}">{}</button>',
-            (
-                (css, reverse(f"admin:blog_comment_{name}", args=[comment.pk]), query,
-                 label, comment.user_name, label)
-                for name, label, css in buttons
+        if not buttons:
+            return ""
+        return format_html(
+            '<div class="moderate-buttons">{}</div>',
+            format_html_join(
+                "",
+                '<button type="submit" class="button {}" formaction="{}?{}" formmethod="post" '
+                'aria-label="{} the comment by {}">{}</button>',
+                (
+                    (css, reverse(f"admin:blog_comment_{name}", args=[comment.pk]), query,
+                     label, comment.user_name, label)
+                    for name, label, css in buttons
+                ),
             ),
         )  # fmt: skip
 

@@ -22,8 +22,11 @@ expect = pytest.importorskip("playwright.sync_api").expect
 PASSWORD = "a-long-test-password"
 HELD = "Read this https://a.example https://b.example https://c.example"  # too many links
 
-# The whole page no wider than the window: nothing to scroll to sideways, nothing cut off.
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+# The whole page no wider than the window, and no list wider than its box (Django lets a
+# list scroll sideways inside it): nothing to scroll to sideways, nothing cut off.
+FITS = """() => document.documentElement.scrollWidth <= window.innerWidth
+    && [...document.querySelectorAll('#changelist .results')].every(
+        box => box.scrollWidth <= box.clientWidth)"""
 
 
 def sign_in(page, site: str, username: str) -> None:
