@@ -104,6 +104,10 @@ class PostListColumns:
     date_hierarchy = "published_at"
     list_select_related = ["author"]
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # "Posts", not Django's "Select post to change".
+        return super().changelist_view(request, {"title": "Posts", **(extra_context or {})})
+
     @admin.display(description="Title", ordering="title")
     def display_title(self, post: Post) -> str:
         # The whole title, for readers of the page and screen readers; admin.css

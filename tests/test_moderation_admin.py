@@ -55,6 +55,8 @@ class QueueTests(TestCase):
     def test_the_list_opens_on_the_queue_when_anything_waits(self):
         response = self.client.get(CHANGELIST)
         self.assertRedirects(response, CHANGELIST + "?moderation=held")
+        queue = soup(self.client.get(CHANGELIST + "?moderation=held"))
+        self.assertEqual(queue.select_one("#content h1").get_text(), "Comments awaiting approval")
 
     def test_all_stays_reachable_and_chosen_filters_are_kept(self):
         page = soup(self.client.get(CHANGELIST + "?moderation=held"))
@@ -220,6 +222,9 @@ class PostsListTests(TestCase):
             "Drafted": (["badge", "badge--draft"], "The editors"),
             "Later": (["badge", "badge--scheduled"], "Eve Editor"),
         })  # fmt: skip
+
+    def test_the_list_is_called_posts(self):
+        self.assertEqual(self.page().select_one("#content h1").get_text(), "Posts")
 
     def test_the_status_filter_is_what_readers_get(self):
         self.assertEqual(self.titles("?visibility=draft"), ["Drafted"])

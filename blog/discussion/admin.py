@@ -125,7 +125,9 @@ class CommentAdmin(XtdCommentsAdmin):
         # the list (a filter, "All", a search, a page, an order) is kept as it is.
         if request.method == "GET" and not request.GET and Comment.objects.held().exists():
             return redirect(f"{request.path}?{ModerationFilter.parameter_name}=held")
-        return super().changelist_view(request, extra_context)
+        queue = request.GET.get(ModerationFilter.parameter_name) == "held"
+        title = "Comments awaiting approval" if queue else "Comments"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def get_urls(self) -> list:
         # Before the admin's own: its "<path:object_id>/" would take these.
