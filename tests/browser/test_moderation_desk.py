@@ -3,15 +3,17 @@ queue from it, approves a held comment with its row's button and finds it on the
 The desk, the posts list, the comments list and a comment's change form: nothing cut
 off, and axe finds nothing serious or critical, in the light and the dark scheme."""
 
+import datetime
 import re
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from blog.models import Comment, Post
 from tests.discussion import comment_and_confirm
-from tests.factories import make_staff
+from tests.factories import make_post, make_staff
 
 from .conftest import WIDTHS, screenshot
 from .test_accessibility import serious_violations
@@ -94,6 +96,15 @@ def test_the_admin_pages_are_accessible_and_fit(april_2014, held_comment, browse
     axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
     axe = axe_module.Axe()
     make_staff("moderator", password=PASSWORD)
+    # The posts list with every status, and long titles and dates.
+    make_post(
+        "Supervision that supports: notes towards a longer piece on reflective practice",
+        status=Post.Status.DRAFT,
+    )
+    make_post(
+        "What the Munro review changed",
+        published_at=timezone.now() + datetime.timedelta(days=2),
+    )
     pages = {**ADMIN_PAGES, "admin-comment-form": f"/admin/blog/comment/{held_comment.pk}/change/"}
     found = {}
     for width_name, width in WIDTHS.items():
