@@ -5,30 +5,113 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
 from .admin_editor import PostEditorMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
 from .models import Post
+from .people import display_name
 from .tagging import format_tags
 from .writing import post_writes, set_tags
 
+# The posts list (changelist) ---------------------------------------------------------
 
-@admin.register(Post)
-class PostAdmin(PostEditorMixin, MarkdownxModelAdmin):
-    # The change form (its form, preview, publishing buttons): blog.admin_editor.
+
+class VisibilityFilter(admin.SimpleListFilter):
+    """What readers get, as the list's badges say it: a draft, a post scheduled for
+    later, or a live one (the model's status alone cannot tell the last two apart)."""
+
+    title = "status"
+    parameter_name = "visibility"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("draft", "Draft"), ("scheduled", "Scheduled"), ("live", "Live")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> QuerySet[Post]:
+        match self.value():
+            case "draft":
+                return queryset.drafts()
+            case "scheduled":
+                return queryset.scheduled()
+            case "live":
+                return queryset.published()
+        return queryset
+
+
+class TagsFilter(admin.RelatedOnlyFieldListFilter):
+    """Only the tags that have posts: taggit keeps a tag whose last post went, and the
+    stock filter listed it. Without the stock filter's "-" (posts without tags): a
+    choice no one could read."""
+
+    include_empty_choice = False
+
+    def __init__(self, field, request, params, model, model_admin, field_path) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = "tags"  # as the other filters: "By status", "By tags"
+
+
+class PostListColumns:
+    """The posts list's columns and filters (the change form is PostAdmin's own):
+    titles kept to two lines (admin.css), what readers get as a badge, the author by
+    the name readers see. The date is filtered by the date hierarchy above the list,
+    which offers only the years, months and days that have posts."""
+
     list_display = [
-        "display_title", "visibility", "published_at", "author", "tag_list", "comments",
+        "display_title", "visibility", "date", "author_name", "tag_list", "comments",
     ]  # fmt: skip
-    list_filter = ["status", "published_at", "tags"]
+    list_filter = [VisibilityFilter, ("tags", TagsFilter)]
     search_fields = ["title", "body", "slug"]
     date_hierarchy = "published_at"
     list_select_related = ["author"]
-    actions = ["publish", "unpublish"]
 
-    class Media:
-        css = {"all": ["css/admin.css"]}
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # "Posts", not Django's "Select post to change".
+        return super().changelist_view(request, {"title": "Posts", **(extra_context or {})})
+
+    @admin.display(description="Title", ordering="title")
+    def display_title(self, post: Post) -> str:
+        # The whole title, for readers of the page and screen readers; admin.css
+        # shows at most two lines of it.
+        return format_html('<span class="post-title">{}</span>', post.display_title)
+
+    @admin.display(description="Status", ordering="status")
+    def visibility(self, post: Post) -> str:
+        """What readers get: a draft, a post scheduled for later, or a live post."""
+        if post.status == Post.Status.DRAFT:
+            state = "Draft"
+        else:
+            state = "Live" if post.is_public else "Scheduled"
+        return format_html('<span class="badge badge--{}">{}</span>', state.lower(), state)
+
+    @admin.display(description="Date", ordering="published_at")
+    def date(self, post: Post) -> str:
+        # Short, so that the list fits beside the menu and the filters.
+        return date_format(timezone.localtime(post.published_at), "j M Y, H:i")
+
+    @admin.display(description="Author", ordering="author__last_name")
+    def author_name(self, post: Post) -> str:
+        return display_name(post.author)
+
+    @admin.display(description="Tags")
+    def tag_list(self, post: Post) -> str:
+        return format_tags(post.tags.all())
+
+    @admin.display(description="Comments", ordering="comment_count")
+    def comments(self, post: Post) -> str:
+        """The published comments, linked to all of the post's comments in the admin."""
+        url = reverse("admin:blog_comment_changelist") + f"?object_pk={post.pk}"
+        return format_html('<a href="{}">{}</a>', url, post.comment_count)
+
+
+# The post's change form and actions ---------------------------------------------------
+
+
+@admin.register(Post)
+class PostAdmin(PostListColumns, PostEditorMixin, MarkdownxModelAdmin):
+    # The change form (its form, preview, publishing buttons): blog.admin_editor.
+    actions = ["publish", "unpublish"]
 
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
@@ -58,27 +141,6 @@ class PostAdmin(PostEditorMixin, MarkdownxModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
         return super().get_queryset(request).prefetch_related("tags").with_comment_counts()
-
-    @admin.display(description="Title", ordering="title")
-    def display_title(self, post: Post) -> str:
-        return post.display_title
-
-    @admin.display(description="Visibility", ordering="status")
-    def visibility(self, post: Post) -> str:
-        """What readers get: a draft, a post scheduled for later, or a live post."""
-        if post.status == Post.Status.DRAFT:
-            return "Draft"
-        return "Live" if post.is_public else "Scheduled"
-
-    @admin.display(description="Tags")
-    def tag_list(self, post: Post) -> str:
-        return format_tags(post.tags.all())
-
-    @admin.display(description="Comments", ordering="comment_count")
-    def comments(self, post: Post) -> str:
-        """The published comments, linked to all of the post's comments in the admin."""
-        url = reverse("admin:blog_comment_changelist") + f"?object_pk={post.pk}"
-        return format_html('<a href="{}">{}</a>', url, post.comment_count)
 
     @admin.action(description="Publish the selected posts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

@@ -1,33 +1,63 @@
 """The e-mails readers get about comments: the request to confirm one, and follow-ups.
 
 django-comments-xtd sends both with a signed pickle in the link (see .links for why we
-do not). These are its senders with our links instead: the same steps, the same
-subjects, templates and context; follow-ups also carry List-Unsubscribe headers. What
-decides which is sent, and when, is .publishing.
+do not). These are its senders with our links instead: the same steps, templates and
+context; follow-ups also carry List-Unsubscribe headers. The subjects are ours
+(``subject``): the library's ("comment confirmation request", "new comment posted")
+name neither the blog nor the post, so a reader cannot tell what the e-mail is about.
+What decides which is sent, and when, is .publishing.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.template import loader
 from django.urls import reverse
-from django.utils.translation import gettext
-from django_comments_xtd import views as xtd_views
+from django_comments_xtd import utils as xtd_utils
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import TmpXtdComment
 
-from ..models import Comment
+from ..models import Comment, Post
 from ..sites import absolute_url
 from . import links
+from .plaintext import one_line
+
+
+def subject(what: str, post: Post) -> str:
+    """An e-mail's subject: what it is about, the post by its title (an untitled post
+    by its opening words, as readers see it listed), and the blog's name, e.g.
+    "Confirm your comment on ‘Learning Organisations’ – Child Protection Social Work".
+    On one line: a header cannot hold a line break."""
+    return one_line(f"{what} ‘{post.display_title}’ – {settings.SITE_NAME}")
 
 
 def send_confirmation_request(comment: TmpXtdComment, request: HttpRequest) -> None:
-    """E-mail an anonymous reader the link that publishes ``comment``, not yet saved."""
-    # The library's sender takes the key as bytes, as its own signer returns it.
-    key = links.confirmation_token(comment).encode("ascii")
-    xtd_views.send_email_confirmation_request(comment, key, get_current_site(request))
+    """E-mail an anonymous reader the link that publishes ``comment``, not yet saved.
+    As django-comments-xtd's send_email_confirmation_request, with our link and subject."""
+    context = {
+        "comment": comment,
+        "confirmation_url": reverse(
+            "comments-xtd-confirm", args=[links.confirmation_token(comment)]
+        ),
+        "contact": xtd_settings.COMMENTS_XTD_CONTACT_EMAIL,
+        "site": get_current_site(request),
+    }
+    text = loader.render_to_string("django_comments_xtd/email_confirmation_request.txt", context)
+    html = (
+        loader.render_to_string("django_comments_xtd/email_confirmation_request.html", context)
+        if xtd_settings.COMMENTS_XTD_SEND_HTML_EMAIL
+        else None
+    )
+    xtd_utils.send_mail(
+        subject("Confirm your comment on", comment.content_object),
+        text,
+        xtd_settings.COMMENTS_XTD_FROM_EMAIL,
+        [comment.user_email],
+        html=html,
+    )
 
 
 def notify_comment_followers(comment: Comment) -> None:
@@ -62,7 +92,7 @@ def notify_comment_followers(comment: Comment) -> None:
             "site": comment.site,
         }
         message = EmailMultiAlternatives(
-            gettext("new comment posted"),
+            subject("New comment on", comment.content_object),
             text_template.render(context),
             xtd_settings.COMMENTS_XTD_FROM_EMAIL,
             [email],

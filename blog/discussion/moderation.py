@@ -12,7 +12,6 @@ import re
 from functools import partial
 
 from django.conf import settings
-from django.contrib.sites.models import Site
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
@@ -25,7 +24,7 @@ from django_comments_xtd.moderation import SpamModerator
 from ..models import Comment, Post
 from ..sites import absolute_url
 from .hosts import BadHost, host_of_email, host_of_url, normalise_host
-from .mail import notify_comment_followers
+from .mail import notify_comment_followers, subject
 from .plaintext import one_line, quoted
 from .rendering import count_links, render_comment_text
 
@@ -102,9 +101,13 @@ class PostModerator(SpamModerator):
         # Staff's own comments are not held. The commenter, not whoever sent the
         # request: a confirmation link may be followed by anyone it reaches.
         user = comment.user
-        if user is not None and user.is_staff:
-            return False
-        return bool(hold_reasons(comment.comment, content_object))
+        held = user is None or not user.is_staff
+        reasons = hold_reasons(comment.comment, content_object) if held else []
+        # Kept with the comment when it is saved (publishing.publish_comment saves the
+        # moderated comment in the same request, an anonymous reader's at confirmation):
+        # the moderators see why it waits by the rules that held it, not by today's.
+        comment.hold_reasons = reasons
+        return bool(reasons)
 
     def email(self, comment, content_object: Post, request: HttpRequest) -> None:
         # ``comment`` is the library's unsaved stand-in; the saved row rides on it.
@@ -126,7 +129,7 @@ def notify_managers(comment_pk: int) -> None:
         "comment": comment,
         "post": post,
         "held": held,
-        "reasons": hold_reasons(comment.comment, post) if held else [],
+        "reasons": reasons_held(comment) if held else [],
         "comment_url": absolute_url(comment.get_absolute_url()),
         "admin_url": absolute_url(reverse("admin:blog_comment_change", args=[comment.pk])),
         "approve_url": absolute_url(reverse("comments-approve", args=[comment.pk])),
@@ -142,9 +145,20 @@ def notify_managers(comment_pk: int) -> None:
         ),
     }
     state = "awaiting approval" if held else "published"
-    subject = f"[{Site.objects.get_current().name}] New comment ({state}) on “{post}”"
     body = render_to_string("blog/email/new_comment.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
+    send_mail(
+        subject(f"New comment ({state}) on", post),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+        fail_silently=True,
+    )
+
+
+def reasons_held(comment: Comment) -> list[str]:
+    """Why ``comment`` waits for a moderator: the reasons kept when it was held; for a
+    comment held before they were kept, the rules of now (which may differ)."""
+    return comment.hold_reasons or hold_reasons(comment.comment, comment.content_object)
 
 
 def remember_visibility(sender, instance: Comment, raw: bool = False, **kwargs) -> None:

@@ -38,6 +38,7 @@ from ..clientaddress import client_address
 from ..converters import parse_id
 from ..faults.dbfaults import NOT_CONFIRMED, NOT_SAVED, keeps_text_on_database_fault
 from ..models import Comment, Post
+from ..people import display_name
 from . import links, publishing, usedlinks
 from .forms import CommentForm
 from .publishing import CommentDiscarded, sent_before
@@ -116,8 +117,10 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     data = request.POST.copy()
     user = request.user
     if user.is_authenticated:
-        # Signed-in readers comment as themselves, whatever the form says.
-        data.update({"name": user.get_full_name() or user.get_username(),
+        # Signed-in readers comment as themselves, whatever the form says; staff by the
+        # name their posts are signed with, never their login name.
+        name = display_name(user) if user.is_staff else user.get_full_name()
+        data.update({"name": name or user.get_username(),
                      "email": user.email, "url": ""})  # fmt: skip
     post = target_post(data)
     text = data.get("comment", "")

@@ -80,6 +80,10 @@ class CommentQuerySet(PageSourceQuerySet):
         """What readers see: approved (or never held) and not removed."""
         return self.filter(VISIBLE_COMMENTS)
 
+    def held(self) -> CommentQuerySet:
+        """Waiting for a moderator: not approved, and not removed."""
+        return self.filter(is_public=False, is_removed=False)
+
     def for_posts(self) -> CommentQuerySet:
         return self.filter(ON_POSTS)
 
@@ -125,6 +129,16 @@ class Comment(XtdComment):
         "highlighted answer",
         default=False,
         help_text="Shown with the post's call for answers, linked to its place in the thread.",
+    )
+    # Set by the moderator when the comment is held (moderation.PostModerator.moderate),
+    # so that the moderators see why by the rules that held it: the post's age and the
+    # listed words change after.
+    hold_reasons = models.JSONField(
+        "held because",
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Why the comment waited for approval when it was posted (empty: it did not).",
     )
 
     objects = CommentManager()

@@ -19,6 +19,7 @@ from taggit.models import TaggedItemBase
 
 from ..citations import citation_key, url_key
 from ..markup import plain_text, render_markdown
+from ..people import display_name
 from .base import PageSourceQuerySet
 from .comments import comment_count_subquery, comments_window, latest_comments_subquery
 
@@ -37,6 +38,13 @@ class PostQuerySet(PageSourceQuerySet):
         """What readers may see: published, and due. Evaluated per request, so a
         scheduled post appears on time without a restart."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def drafts(self) -> PostQuerySet:
+        return self.filter(status=Post.Status.DRAFT)
+
+    def scheduled(self) -> PostQuerySet:
+        """Published, with a time still to come: readers see them from that time."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
 
     def month_counts(self) -> list[tuple[datetime.date, int]]:
         """(first day of month, number of posts), newest month first, on the site's
@@ -215,7 +223,7 @@ class Post(models.Model):
 
     @property
     def author_name(self) -> str:
-        return self.author.get_full_name() or self.author.get_username()
+        return display_name(self.author)
 
     @property
     def published_on(self) -> datetime.date:

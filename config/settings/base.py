@@ -18,7 +18,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the blog's name, menu and desk (blog.adminsite).
+    "blog.adminconfig.BlogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -143,6 +144,9 @@ SITE_DOMAIN = "127.0.0.1:8000"
 SITE_SCHEME = "http"  # for absolute links in e-mails
 SITE_NAME = "Child Protection Social Work"
 SITE_TAGLINE = "An expert blog on child protection social work"
+# A byline for an author whose account has no first or last name (blog/people.py): never
+# their login name.
+BLOG_BYLINE_FALLBACK = "The editors"
 
 LOGIN_URL = reverse_lazy("admin:login")
 

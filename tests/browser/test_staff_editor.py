@@ -36,8 +36,8 @@ def test_staff_write_preview_and_publish_a_post(april_2014, page):
     staff = make_staff("editor", first_name="Eve", last_name="Editor", password=PASSWORD)
     sign_in(page, april_2014, staff.username)
 
-    # Blog › Posts › Add post, by the admin's own links.
-    page.locator(".app-blog").get_by_role("link", name="Posts", exact=True).click()
+    # Writing › Posts › Add post, by the desk's own links.
+    page.locator(".app-writing").get_by_role("link", name="Posts", exact=True).click()
     page.wait_for_url(april_2014 + "/admin/blog/post/")
     page.get_by_role("link", name="Add post").click()
     page.wait_for_url(april_2014 + "/admin/blog/post/add/")

@@ -71,7 +71,7 @@ def payload_bytes(token: str) -> bytes:
 
 
 def followups_to(address: str) -> list:
-    return [m for m in mail.outbox if m.to == [address] and m.subject == "new comment posted"]
+    return [m for m in mail.outbox if m.to == [address] and m.subject.startswith("New comment on")]
 
 
 @override_settings(BLOG_COMMENTS_RATE_LIMIT=100)
@@ -239,7 +239,10 @@ class NotPickleTests(LinkTestCase):
         # The library's receiver, which would send a second one, is disconnected.
         post_comment(self.client, self.post)
         (message,) = mail.outbox
-        self.assertEqual(message.subject, "comment confirmation request")
+        self.assertEqual(
+            message.subject,
+            f"Confirm your comment on ‘{self.post.display_title}’ – Child Protection Social Work",
+        )
         links.read_confirmation(key_of(confirmation_path(message)))
 
 
@@ -410,7 +413,10 @@ class ApprovalFollowUpTests(LinkTestCase):
             staff.post("/admin/blog/comment/",
                        {"action": "approve_comments", "_selected_action": [held.pk]})  # fmt: skip
         (followup,) = followups_to("ann@example.org")
-        self.assertEqual(followup.subject, "new comment posted")
+        self.assertEqual(
+            followup.subject,
+            f"New comment on ‘{self.post.display_title}’ – Child Protection Social Work",
+        )
         key = key_of(mute_path(followup))
         self.assertEqual(links.read_mute(key), ann.pk)
         self.assertContains(press(self.client, f"/comments/mute/{key}/"), "no more e-mails")
