@@ -47,6 +47,7 @@ from taggit.forms import TagField, TagWidget
 from .markup import plain_text, render_markdown
 from .models import Post, Reference
 from .models.posts import MAX_REFERENCE_NUMBER, reading_minutes
+from .people import display_name
 from .tagging import validate_tag_names
 
 # What the preview endpoint takes: the body as the markdownx preview does, a reference
@@ -210,6 +211,12 @@ class PostAdminForm(forms.ModelForm):
             self.initial["tags"] = list(self.instance.tags.all())
         # Not needed to publish now, nor sent by every client: kept as it was when
         # left out (clean).
+        if "author" in self.fields:
+            # The name readers will see in the byline, and the login name that tells
+            # two accounts of the same name apart.
+            self.fields["author"].label_from_instance = (
+                lambda user: f"{display_name(user)} ({user.get_username()})"
+            )
         if self.instance.pk is None and "title" in self.fields:
             # A new post starts at its title (not at the first button, the top row's).
             self.fields["title"].widget.attrs["autofocus"] = True

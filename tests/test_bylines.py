@@ -8,6 +8,7 @@ import json
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from blog.admin_editor import PostAdminForm
 from blog.people import display_name
 
 from .discussion import post_comment
@@ -77,3 +78,9 @@ class BylineTests(TestCase):
         page = self.client.get(self.named.get_absolute_url()).content.decode()
         self.assertIn("Thanks, all.", page)
         self.assertNotIn("jdoe99", page)
+
+
+def test_the_editors_author_choice_shows_the_byline_and_the_login_name(db):
+    ann = make_user("ann42", first_name="Ann", last_name="Editor")
+    field = PostAdminForm().fields["author"]
+    assert field.label_from_instance(ann) == "Ann Editor (ann42)"
