@@ -96,6 +96,7 @@ def cut(face: Face, tarball: tarfile.TarFile, work: Path) -> Path:
     font = instancer.instantiateVariableFont(font, limits)
     narrowed = work / f"{Path(face.output).stem}.ttf"
     font.flavor = None
+    font.recalcTimestamp = False  # the same packages give the same bytes, run after run
     font.save(narrowed)
     output = OUT / face.output
     subset.main([
