@@ -15,6 +15,7 @@ Needs npm and the dev extras (fonttools, brotli).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -73,8 +74,11 @@ def unicodes(ranges: str = CHARACTERS) -> set[int]:
 
 def fetch(spec: str, into: Path) -> tarfile.TarFile:
     """The package's tarball, as npm itself downloads and verifies it."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("tools/fonts.py needs npm (apt-get install npm)")
     name = subprocess.run(
-        ["npm", "pack", spec, "--pack-destination", str(into), "--silent"],
+        [npm, "pack", spec, "--pack-destination", str(into), "--silent"],
         check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     return tarfile.open(into / name)
