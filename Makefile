@@ -124,6 +124,13 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --extra dev --extra postgres --strip-extras \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
+## The site's fonts cut afresh from their npm packages (tools/fonts.py: needs npm), and
+## the favicon drawn from them (tools/favicon.py). Commit what they write.
+.PHONY: fonts
+fonts: $(STAMP)
+	$(BIN)/python -m tools.fonts
+	$(BIN)/python -m tools.favicon
+
 ## Index every post for search afresh (after writing rows in bulk).
 rebuild-search: $(STAMP)
 	$(BIN)/python manage.py rebuild_search_index

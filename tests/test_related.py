@@ -56,8 +56,10 @@ class RelatedReadingTests(TestCase):
         first = section.select_one("li")
         self.assertEqual(first.a["href"], self.three.get_absolute_url())
         self.assertEqual(text(first.time), "1 May 2020")
-        # After the post's footer, before the discussion.
-        self.assertEqual(page.select_one("article.post").find_next_sibling("nav"), section)
+        # Where to go next, once the post and its discussion are read: after the
+        # discussion, before the older and newer posts.
+        self.assertEqual(page.select_one("section#comments").find_next("nav"), section)
+        self.assertEqual(section.find_next_sibling("nav")["class"], ["post-nav"])
 
     def test_no_related_posts_no_section(self):
         for post in (self.none, self.untagged):

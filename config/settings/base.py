@@ -128,6 +128,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files that must live at the site's root, under their own names: /favicon.ico, which
+# browsers, feed readers and crawlers ask for whatever the pages link to. WhiteNoise
+# serves them (a minute's cache: their names carry no hash).
+WHITENOISE_ROOT = BASE_DIR / "public"
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 STORAGES = {

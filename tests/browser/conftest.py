@@ -56,6 +56,26 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}-{page.width_name}.png", full_page=True)
 
 
+SCHEMES = ("light", "dark")
+
+
+@pytest.fixture(
+    params=[(width, scheme) for width in sorted(WIDTHS) for scheme in SCHEMES],
+    ids=lambda param: "-".join(param),
+)
+def schemed_page(request, browser) -> Iterator:
+    """A page at each width in each colour scheme (prefers-color-scheme)."""
+    width, scheme = request.param
+    context = browser.new_context(
+        viewport={"width": WIDTHS[width], "height": 900}, color_scheme=scheme
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.width_name, page.scheme = width, scheme
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def april_2014(live_server) -> str:
     """The live server's address, with the seven April 2014 entries loaded."""
@@ -79,3 +99,11 @@ def in_viewport(locator) -> bool:
 def wait_until_in_viewport(locator) -> None:
     """Wait, up to the page's default timeout, for the element to be scrolled into view."""
     locator.page.wait_for_function(_IN_VIEWPORT, arg=locator.element_handle())
+
+
+def open_browsing(page) -> None:
+    """Open the sidebar's archive and tags: beside the text on a wide screen, folded into
+    one line above the footer on a phone, opened there with a tap."""
+    summary = page.locator(".browse > summary")
+    if summary.is_visible():
+        summary.click()

@@ -1,5 +1,5 @@
 """axe-core, in Chromium, finds nothing serious or critical on the reader's pages,
-at both widths."""
+at both widths, in the light and the dark colour scheme."""
 
 import pytest
 from django.core.cache import cache
@@ -44,7 +44,8 @@ def serious_violations(axe, page) -> list[str]:
     ]
 
 
-def test_no_serious_or_critical_violations(live_server, page):
+def test_no_serious_or_critical_violations(live_server, schemed_page):
+    page = schemed_page
     axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
     call_command("loaddata", "april_2014", verbosity=0)
     axe = axe_module.Axe()
@@ -58,11 +59,12 @@ def test_no_serious_or_critical_violations(live_server, page):
     assert found == {}
 
 
-def test_no_serious_or_critical_violations_in_a_discussion(live_server, page, settings):
+def test_no_serious_or_critical_violations_in_a_discussion(live_server, schemed_page, settings):
     """The same, once readers have commented: the discussions index, the thread, the
     form moved under a comment, the reply page, and the pages after posting (preview,
     errors, "check your e-mail", the confirmation page, awaiting approval, a used and a
     broken confirmation link)."""
+    page = schemed_page
     axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
     expect = pytest.importorskip("playwright.sync_api").expect
     cache.clear()  # the per-IP rate limit counts in the default cache

@@ -10,7 +10,7 @@ from django.test import Client
 from blog.models import Post
 from tests.discussion import comment_and_confirm
 
-from .conftest import in_viewport, screenshot, wait_until_in_viewport
+from .conftest import in_viewport, open_browsing, screenshot, wait_until_in_viewport
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # Where Playwright is missing the module is skipped, as the browser fixture would be.
@@ -30,7 +30,8 @@ def is_target(page, anchor: str) -> bool:
 
 def test_from_the_home_page_through_the_archive_to_a_footnote_and_back(april_2014, page):
     page.goto(april_2014 + "/")
-    # The sidebar's archive tree: below the posts on a phone, scrolled to by the click.
+    # The sidebar's archive tree: below the posts on a phone, opened with a tap.
+    open_browsing(page)
     page.locator(".archive-tree").get_by_role("link", name="April", exact=True).click()
     page.wait_for_url(april_2014 + "/2014/04/")
     expect(page.locator("h1")).to_have_text("April 2014")

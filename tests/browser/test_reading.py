@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from tests.seed import read_seed, seed_available
 
-from .conftest import screenshot
+from .conftest import open_browsing, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,9 +86,11 @@ def test_footnote_and_back(site, page):
 
 def test_archive_tree_and_tags_lead_to_their_pages(site, page):
     page.goto(site + "/")
+    open_browsing(page)
     page.locator(".archive-tree").get_by_role("link", name="April").click()
     assert page.locator("h1").inner_text() == "April 2014"
     assert page.locator(".post-summary").count() == 7
+    open_browsing(page)
     page.locator(".tag-cloud").get_by_role("link", name="workforce").click()
     assert page.locator("h1").inner_text() == "Posts tagged “workforce”"
     assert page.locator(".post-summary").count() == 2
