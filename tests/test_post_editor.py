@@ -270,7 +270,7 @@ class EditorPageTests(TestCase):
         document = soup_of(frame["srcdoc"])
         self.assertEqual(
             [link["href"] for link in document.select("link[rel=stylesheet]")],
-            ["/static/css/site.css", "/static/css/editor.css"],
+            ["/static/css/fonts.css", "/static/css/site.css", "/static/css/editor.css"],
         )
         self.assertIsNotNone(document.select_one(".post__body[data-preview=body]"))
         cheat_sheet = editor.select_one("details.markdown-help")

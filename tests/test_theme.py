@@ -19,7 +19,8 @@ from blog.models import Post
 from .html import soup, text
 
 ROOT = Path(__file__).resolve().parent.parent
-CSS = ROOT / "static" / "css" / "site.css"
+# The faces are declared once, in fonts.css, which the readers' pages and the admin link.
+CSS = ROOT / "static" / "css" / "fonts.css"
 FONTS = ROOT / "static" / "fonts"
 FONT_FACE = re.compile(r"@font-face\s*{(?P<body>[^}]*)}")
 URL = re.compile(r"""url\(["']?(?P<url>[^"')]+)["']?\)""")
@@ -83,7 +84,7 @@ def collected(tmp_path):
 def test_the_stylesheet_points_at_the_fonts_hashed_names(collected):
     root, _ = collected
     paths = json.loads((root / "staticfiles.json").read_text())["paths"]
-    stylesheet = root / paths["css/site.css"]
+    stylesheet = root / paths["css/fonts.css"]
     urls = font_faces(stylesheet.read_text())
     assert urls, "no @font-face in the collected stylesheet"
     for url in urls:
@@ -104,8 +105,8 @@ def test_the_fonts_and_stylesheet_are_cached_for_ever_and_the_preload_matches(co
     assert preload["href"] == f"/static/{paths['fonts/source-serif-4-roman.woff2']}"
     # The preloaded file is the one the stylesheet asks for, or the browser fetches twice.
     stylesheet = page.select_one('link[rel="stylesheet"]')["href"]
-    first_face = font_faces((root / paths["css/site.css"]).read_text())[0]
-    assert f"/static/{paths['css/site.css']}" == stylesheet
+    first_face = font_faces((root / paths["css/fonts.css"]).read_text())[0]
+    assert f"/static/{paths['css/fonts.css']}" == stylesheet
     assert (Path("/static/css") / first_face).resolve().as_posix() == preload["href"]
     for address in (preload["href"], stylesheet):
         response = client.get(address)
