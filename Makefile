@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve bench reliability test test-postgres lint audit install browser nginx wrk lock \
+.PHONY: run serve bench reliability test test-postgres lint audit install browser nginx wrk vnu lock \
 	superuser rebuild-search \
 	backup restore clean
 
@@ -68,7 +68,7 @@ nginx:
 
 ## The whole suite, on SQLite, no server needed (browser tests in Debian's Chromium, the
 ## server's in front of Debian's nginx).
-test: $(STAMP) browser nginx
+test: $(STAMP) browser nginx vnu
 	$(BIN)/python -m pytest --junitxml=test-artifacts/junit-sqlite.xml
 
 ## The same suite on PostgreSQL (PG_URL; this machine's server by default) with the
@@ -77,7 +77,7 @@ test: $(STAMP) browser nginx
 ## runs with the local-memory cache; in CI (CI=true) both must answer.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
-test-postgres: $(STAMP) browser nginx
+test-postgres: $(STAMP) browser nginx vnu
 	@if ! $(BIN)/python -m tools.services postgres "$(PG_URL)"; then \
 	  if [ "$$CI" = "true" ]; then \
 	    echo "No PostgreSQL answers at $(PG_URL), and CI needs this leg." >&2; exit 1; \
@@ -104,6 +104,39 @@ browser:
 	  else \
 	    echo "No Chromium, and no root to install it: the browser tests will be skipped."; \
 	  fi; \
+	fi
+
+## The Nu HTML Checker for tests/test_html_validity.py: npm's vnu-jar (pinned) under
+## .venv/vnu, run with Debian's Java (installed with apt-get when missing). Without
+## them that test is skipped with a message, except in CI (CI=true), where it fails.
+VNU_VERSION := 26.9.27
+VNU_STAMP := $(VENV)/vnu/.installed-$(VNU_VERSION)
+vnu: $(VNU_STAMP)
+	@if ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's Java for the Nu HTML Checker..."; \
+	    (timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      timeout 900 apt-get install -y -qq default-jre-headless >/dev/null) \
+	    || echo "Java could not be installed (apt-get install default-jre-headless)." >&2; \
+	  else \
+	    echo "No Java, and no root to install it: the HTML validity test will be skipped."; \
+	  fi; \
+	fi
+
+$(VNU_STAMP):
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's npm for the Nu HTML Checker..."; \
+	  (timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    timeout 900 apt-get install -y -qq npm >/dev/null) \
+	  || echo "npm could not be installed (apt-get install npm)." >&2; \
+	fi
+	@if command -v npm >/dev/null; then \
+	  echo "Installing the Nu HTML Checker (vnu-jar $(VNU_VERSION))..."; \
+	  mkdir -p $(VENV)/vnu && timeout 900 npm install --silent --no-audit --no-fund \
+	    --prefix $(VENV)/vnu vnu-jar@$(VNU_VERSION) && touch $@ \
+	  || echo "vnu-jar could not be installed: the HTML validity test will be skipped." >&2; \
+	else \
+	  echo "No npm: the HTML validity test will be skipped."; \
 	fi
 
 lint: $(STAMP)

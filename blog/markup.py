@@ -18,6 +18,7 @@ import markdown
 import nh3
 from django.utils.html import strip_tags
 from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6",
@@ -25,7 +26,7 @@ ALLOWED_TAGS = {
     "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "id"},
+    "a": {"href", "title", "id", "aria-label"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
@@ -33,12 +34,23 @@ ALLOWED_ATTRIBUTES = {
     "th": {"style"},
 }
 CITATION_ID = re.compile(r"cite-\d+")
+CITATION_LABEL = re.compile(r"Reference \d+")
+# A marker as CitationProcessor writes it, inside its <sup> (or bare, as posts rendered
+# before the markers were superscript still hold it), with the space before it
+# ("England [2]." reads "England."): left out of plain text.
+CITATION_MARKER = re.compile(r"\s*(?:<sup>)?<a\b[^>]*\bclass=\"cite\"[^>]*>\[\d+\]</a>(?:</sup>)?")
+# A marker with no reference, left as text ("in England [2]."): after a space, before a
+# space or punctuation (so "list[1]" in code stays).
+UNLINKED_MARKER = re.compile(r"(?:^|\s+)\[\d{1,3}\](?=[\s.,;:!?)]|$)")
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:
-    # Only the citation anchors we generate may carry an id: a writer's own ids
-    # could clash with the page's.
+    # Only the citation markers we generate may carry an id or an accessible name: a
+    # writer's own ids could clash with the page's, and a label could make a link say
+    # something other than what it shows.
     if name == "id" and not CITATION_ID.fullmatch(value):
+        return None
+    if name == "aria-label" and not CITATION_LABEL.fullmatch(value):
         return None
     return value
 
@@ -77,7 +89,11 @@ def absolutize(rendered: str, base_url: str) -> str:
 
 
 class CitationProcessor(InlineProcessor):
-    """Turns ``[N]`` into a link to reference N, when the post has a reference N.
+    """Turns ``[N]`` into a superscript link to reference N, when the post has a
+    reference N: ``<sup><a class="cite" href="#ref-N" aria-label="Reference N">[N]</a></sup>``.
+    The brackets stay in the text, so a text browser or a feed reader without styles
+    still shows a marker, not a number run into the word before it; the label is what a
+    screen reader says.
 
     It runs after Markdown's own link patterns, so ``[text][1]`` links and escaped
     ``\\[1]`` are left alone; a marker with no reference stays plain text.
@@ -96,13 +112,17 @@ class CitationProcessor(InlineProcessor):
         number = int(m.group(1))
         if number not in self.numbers:
             return None, None, None
-        link = etree.Element("a", {"class": "cite", "href": f"#ref-{number}"})
+        marker = etree.Element("sup")
+        link = etree.SubElement(marker, "a", {"class": "cite", "href": f"#ref-{number}"})
         # The first marker is the one the reference links back to; ids stay unique.
         if number not in self.seen:
             link.set("id", f"cite-{number}")
             self.seen.add(number)
-        link.text = f"[{number}]"
-        return link, m.start(0), m.end(0)
+        link.set("aria-label", f"Reference {number}")
+        # Atomic: no other inline pattern reads the marker's text again (without it,
+        # Python-Markdown never finishes placing a link nested in another element).
+        link.text = AtomicString(f"[{number}]")
+        return marker, m.start(0), m.end(0)
 
 
 def render_markdown(text: str, citations: Collection[int] = ()) -> str:
@@ -115,5 +135,8 @@ def render_markdown(text: str, citations: Collection[int] = ()) -> str:
 
 def plain_text(rendered: str) -> str:
     """The words of rendered HTML as plain text (entities decoded, white space folded),
-    for excerpts, titles and descriptions; the templates escape it again."""
-    return " ".join(html.unescape(strip_tags(rendered)).split())
+    for excerpts, titles, descriptions and search; the templates escape it again.
+    Citation markers are left out: away from the references they lead to, a bare
+    "[1] [2]" is noise in an excerpt, a description or an untitled post's opening words."""
+    text = html.unescape(strip_tags(CITATION_MARKER.sub("", rendered)))
+    return " ".join(UNLINKED_MARKER.sub("", text).split())

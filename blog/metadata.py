@@ -9,10 +9,14 @@ one canonical address.
 from __future__ import annotations
 
 import datetime
+import html
+import re
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core.paginator import Page
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import to_locale
@@ -45,6 +49,27 @@ def canonical_url(request: HttpRequest, page_obj: Page | None = None) -> str:
     return absolute_url(request.path + query)
 
 
+# The site's card for link previews, 1200×630 as Open Graph asks (made once by
+# tools/og_image.py): any page without a picture of its own.
+DEFAULT_IMAGE = "img/og-default.png"
+DEFAULT_IMAGE_SIZE = (1200, 630)
+# The first picture in a post's sanitised HTML (blog.markup writes src= in double quotes).
+_FIRST_IMAGE = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"')
+
+
+def default_image() -> str:
+    return absolute_url(static(DEFAULT_IMAGE))
+
+
+def post_image(post: Post) -> str:
+    """The post's picture for link previews and search engines: its first image, as a
+    full address, or the site's card."""
+    found = _FIRST_IMAGE.search(post.body_html or "")
+    if found is None:
+        return default_image()
+    return urljoin(absolute_url(post.get_absolute_url()), html.unescape(found.group(1)))
+
+
 def _publisher() -> dict:
     return {
         "@type": "Organization",
@@ -68,6 +93,7 @@ def blog_posting(post: Post) -> dict:
         "publisher": _publisher(),
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
+        "image": [post_image(post)],
         "isPartOf": {"@type": "Blog", "name": settings.SITE_NAME, "url": _publisher()["url"]},
         "keywords": [tag.name for tag in post.tags.all()],
         "wordCount": post.word_count,

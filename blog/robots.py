@@ -10,10 +10,13 @@ from django.views.decorators.http import require_safe
 
 from .sites import absolute_url
 
-# Each a URL name inside a section to keep crawlers out of: the admin, the comment
-# machinery (forms, confirmation and e-mail links), the editor's endpoints, and search
-# results (endless, thin pages of what is already listed elsewhere).
-PRIVATE_SECTIONS = ["admin:index", "comments-post-comment", "editor:preview", "blog:search"]
+# Each a URL name inside a section to keep crawlers out of: the staff's own, which no
+# reader's page links to (the admin, the editor's endpoints). Not the discussion's pages
+# (a reply's page, linked from every comment) nor search results: readers' pages link
+# to them, and they say "noindex" themselves, which a crawler kept out could never read
+# (it would index the bare address from the links instead). Reply links carry
+# rel="nofollow" (includes/comment.html).
+PRIVATE_SECTIONS = ["admin:index", "editor:preview"]
 # robots.txt is public: an admin moved away from its usual address (ADMIN_URL) is not
 # named in it. Its pages tell crawlers themselves not to index them.
 USUAL_ADMIN_URL = "admin/"

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.dateformat import format as date_format
 from django.utils.http import urlencode
 from django.views.generic import ListView, TemplateView
 from django.views.generic.dates import (
@@ -26,6 +27,32 @@ from .pagecache import cached_fragment
 from .search import QueryTooLong, Results, parse_query
 from .sources import Work, attach_citing_posts, attach_other_citations, published_works
 from .tagging import tag_counts
+
+
+def titles(posts) -> str:
+    """The posts' titles (an untitled post's opening words), for a description, ending
+    as a sentence ends ("… staying in?", not "… staying in?.")."""
+    text = "; ".join(post.display_title for post in posts)
+    return text if text.endswith((".", "?", "!", "…")) else f"{text}."
+
+
+def page_suffix(context: dict) -> str:
+    page = context.get("page_obj")
+    return f", page {page.number}" if page is not None and page.number > 1 else ""
+
+
+class PageMetaMixin:
+    """A list page's own title and description for link previews and search engines
+    (``meta_title``, ``meta_description``: includes/head_meta.html, and the page's
+    description), from what the page already fetched: no query of its own."""
+
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["meta_title"], context["meta_description"] = self.page_meta(context)
+        return context
 
 
 class PostDateMixin:
@@ -52,11 +79,25 @@ class PostListMixin(PostDateMixin):
         return super().paginate_queryset(queryset.prefetch_related("tags"), page_size)
 
 
-class PostIndexView(PostListMixin, ListView):
+def count_of_posts(n: int) -> str:
+    return f"{n} post{'' if n == 1 else 's'}"
+
+
+class PostIndexView(PageMetaMixin, PostListMixin, ListView):
     template_name = "blog/post_index.html"
 
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        # The first page is the site's own card (its name and tagline).
+        if not page_suffix(context):
+            return settings.SITE_NAME, settings.SITE_TAGLINE
+        return (
+            f"Latest posts{page_suffix(context)}",
+            f"Posts on {settings.SITE_NAME}{page_suffix(context)}: "
+            f"{titles(context['object_list'])}",
+        )
 
-class PostYearArchiveView(PostListMixin, YearArchiveView):
+
+class PostYearArchiveView(PageMetaMixin, PostListMixin, YearArchiveView):
     paginate_by = None
     make_object_list = True
     template_name = "blog/post_archive_year.html"
@@ -69,13 +110,41 @@ class PostYearArchiveView(PostListMixin, YearArchiveView):
         context["months"] = sorted(months.items(), reverse=True)
         return context
 
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        # Before get_context_data above has grouped the posts by month: read them here.
+        year = context["year"].year
+        posts = context["object_list"]
+        firsts = sorted({post.published_on.replace(day=1) for post in posts})
+        months = ", ".join(date_format(month, "F") for month in firsts)
+        return (
+            f"Posts from {year}",
+            f"{count_of_posts(len(posts))} from {year} on "
+            f"{settings.SITE_NAME}, month by month: {months}.",
+        )
 
-class PostMonthArchiveView(PostListMixin, MonthArchiveView):
+
+class PostMonthArchiveView(PageMetaMixin, PostListMixin, MonthArchiveView):
     template_name = "blog/post_archive_month.html"
 
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        month = date_format(context["month"], "F Y")
+        return (
+            f"{month}{page_suffix(context)}",
+            f"{count_of_posts(context['paginator'].count)} from {month} on "
+            f"{settings.SITE_NAME}{page_suffix(context)}: {titles(context['object_list'])}",
+        )
 
-class PostDayArchiveView(PostListMixin, DayArchiveView):
+
+class PostDayArchiveView(PageMetaMixin, PostListMixin, DayArchiveView):
     template_name = "blog/post_archive_day.html"
+
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        day = date_format(context["day"], "l, j F Y")
+        return (
+            f"{day}{page_suffix(context)}",
+            f"{count_of_posts(context['paginator'].count)} of {day} on "
+            f"{settings.SITE_NAME}{page_suffix(context)}: {titles(context['object_list'])}",
+        )
 
 
 class PostDetailView(PostDateMixin, DateDetailView):
@@ -131,12 +200,19 @@ class PostDetailView(PostDateMixin, DateDetailView):
         return response
 
 
-class TagListView(ListView):
+class TagListView(PageMetaMixin, ListView):
     template_name = "blog/tag_list.html"
     context_object_name = "tags"
 
     def get_queryset(self) -> QuerySet[Tag]:
         return tag_counts()
+
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        return (
+            "Tags",
+            f"Every topic on {settings.SITE_NAME}, with how many posts each: "
+            f"{', '.join(tag.name for tag in context['tags'])}.",
+        )
 
 
 class TagDetailView(PostListMixin, ListView):
@@ -152,7 +228,7 @@ class TagDetailView(PostListMixin, ListView):
         return super().get_context_data(tag=self.tag, **kwargs)
 
 
-class DiscussionListView(ListView):
+class DiscussionListView(PageMetaMixin, ListView):
     """Posts that call for answers and posts readers have discussed, the most recently
     commented first (posts still waiting for a first answer after them)."""
 
@@ -174,8 +250,15 @@ class DiscussionListView(ListView):
         )
         return paginator, page, page.object_list, is_paginated
 
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        return (
+            f"Discussions{page_suffix(context)}",
+            "Readers’ discussions of the blog’s posts, and the questions the blog has put "
+            "to its readers.",
+        )
 
-class SearchView(ListView):
+
+class SearchView(PageMetaMixin, ListView):
     """Full-text search (blog/search.py): the matching published posts, best first, each
     with its matched words highlighted. No query: the form alone."""
 
@@ -205,8 +288,13 @@ class SearchView(ListView):
             **kwargs,
         )
 
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        title = f"Search: {self.query.text}" if self.query else "Search"
+        description = "Search the blog’s posts, their references and tags."
+        return f"{title}{page_suffix(context)}", description
 
-class ReferenceListView(ListView):
+
+class ReferenceListView(PageMetaMixin, ListView):
     """Every work the published posts cite, each once, A to Z, with the posts citing
     it: two queries, whatever the number of works."""
 
@@ -223,8 +311,14 @@ class ReferenceListView(ListView):
         attach_citing_posts(works)
         return paginator, page, works, is_paginated
 
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        return (
+            f"References{page_suffix(context)}",
+            "Every work the blog’s posts cite, A to Z, with the posts that cite it.",
+        )
 
-class PrivacyView(TemplateView):
+
+class PrivacyView(PageMetaMixin, TemplateView):
     """/privacy/: what is stored, for how long, and how to have it erased. Every figure
     comes from the settings that enforce it (blog.operations.privacy does the erasing and
     the forgetting)."""
@@ -247,4 +341,11 @@ class PrivacyView(TemplateView):
             erased_name=ERASED_NAME,
             erased_text=ERASED_TEXT,
             **kwargs,
+        )
+
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        return (
+            "Privacy",
+            "What this blog keeps about its readers and commenters, for how long, and how "
+            "to have it removed.",
         )

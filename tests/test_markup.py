@@ -1,6 +1,6 @@
 import pytest
 
-from blog.markup import render_markdown
+from blog.markup import plain_text, render_markdown
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",
@@ -55,10 +55,32 @@ def test_typography_is_untouched():
     assert render_markdown(text) == f"<p>{text}</p>"
 
 
-def test_citation_with_a_reference_becomes_a_link():
+def test_citation_with_a_reference_becomes_a_superscript_link_named_for_screen_readers():
     html = render_markdown("Senge [1] on the RSA [2] website.", citations=[1, 2])
-    assert '<a class="cite" href="#ref-1" id="cite-1" rel="noopener">[1]</a>' in html
-    assert '<a class="cite" href="#ref-2" id="cite-2" rel="noopener">[2]</a>' in html
+    for n in (1, 2):
+        assert (
+            f'<sup><a aria-label="Reference {n}" class="cite" href="#ref-{n}" id="cite-{n}" '
+            f'rel="noopener">[{n}]</a></sup>'
+        ) in html
+
+
+def test_writers_cannot_label_their_own_links():
+    # The sanitiser lets through the accessible name the markers carry, and only it.
+    html = render_markdown(
+        '<a href="#x" aria-label="Click here to win">x</a> '
+        '<a href="#y" aria-label="Reference 7">y</a> <sup aria-label="Reference 1">z</sup>'
+    )
+    assert "Click here" not in html
+    assert '<a href="#y" aria-label="Reference 7" rel="noopener">y</a>' in html
+    assert "<sup>z</sup>" in html
+
+
+def test_plain_text_leaves_citation_markers_out():
+    html = render_markdown("Senge [1] on the RSA [2]. Trainees [3], then `list[1]`.", [1, 2])
+    assert plain_text(html) == "Senge on the RSA. Trainees, then list[1]."
+    # Bodies rendered before the markers were superscript read the same.
+    old = '<p>Senge <a class="cite" href="#ref-1" id="cite-1" rel="noopener">[1]</a> said.</p>'
+    assert plain_text(old) == "Senge said."
 
 
 def test_citation_without_a_reference_stays_plain_text():

@@ -69,7 +69,8 @@ class PostMetadataTests(OnSiteDomainTestCase):
         page = soup(self.client.get(self.post.get_absolute_url() + "?utm_source=x"))
         url = f"{ROOT}{self.post.get_absolute_url()}"
         self.assertEqual(one(page, "description"), self.post.excerpt)
-        self.assertTrue(self.post.excerpt.startswith("Munro said so [1], and more words"))
+        # The marker stays with the references it leads to, not in the description.
+        self.assertTrue(self.post.excerpt.startswith("Munro said so, and more words"))
         self.assertEqual([link["href"] for link in page.select('link[rel="canonical"]')], [url])
         self.assertEqual(one(page, "og:type"), "article")
         self.assertEqual(one(page, "og:title"), "Risk & blame")
@@ -80,7 +81,7 @@ class PostMetadataTests(OnSiteDomainTestCase):
         self.assertEqual(one(page, "article:modified_time"), "2014-05-25T18:00:00+01:00")
         self.assertEqual(one(page, "article:author"), "Pat Writer")
         self.assertEqual(sorted(meta(page, "article:tag")), ["Ofsted", "workforce"])
-        self.assertEqual(one(page, "twitter:card"), "summary")
+        self.assertEqual(one(page, "twitter:card"), "summary_large_image")
         self.assertEqual(meta(page, "robots"), [])
 
     def test_blog_posting_json_ld(self):
@@ -100,10 +101,25 @@ class PostMetadataTests(OnSiteDomainTestCase):
         self.assertEqual(data["url"], url)
         self.assertEqual(sorted(data["keywords"]), ["Ofsted", "workforce"])
         self.assertEqual(data["wordCount"], len(plain_text(self.post.body_html).split()))
-        self.assertEqual(data["wordCount"], 85)
+        self.assertEqual(data["wordCount"], 84)  # "[1]" is no word
+        self.assertEqual(data["image"], [f"{ROOT}/static/img/og-default.png"])
         self.assertEqual(data["commentCount"], 0)
         self.assertEqual(data["inLanguage"], "en-GB")
         self.assertNotIn("pat@example.org", json.dumps(data))
+
+    def test_a_post_is_pictured_by_its_first_image_or_the_sites_card(self):
+        page = soup(self.client.get(self.post.get_absolute_url()))
+        self.assertEqual(one(page, "og:image"), f"{ROOT}/static/img/og-default.png")
+        self.assertEqual(one(page, "twitter:card"), "summary_large_image")
+        pictured = make_post(
+            "Charts",
+            "Words.\n\n![First](/media/uploads/a.png?x=1&y=2)\n\n![Second](https://example.org/b.png)",
+            published_at=london(2014, 5, 23, 9),
+        )
+        page = soup(self.client.get(pictured.get_absolute_url()))
+        first = f"{ROOT}/media/uploads/a.png?x=1&y=2"
+        self.assertEqual(one(page, "og:image"), first)
+        self.assertEqual(json_ld(page)[0]["image"], [first])
 
     def test_an_untitled_posts_metadata_uses_its_opening_words(self):
         page = soup(self.client.get(self.untitled.get_absolute_url()))
@@ -177,12 +193,46 @@ class ListMetadataTests(OnSiteDomainTestCase):
                 page = soup(self.client.get(url))
                 self.assertTrue(one(page, "description"))
                 self.assertEqual(one(page, "og:type"), "website")
-                self.assertEqual(one(page, "og:title"), "Child Protection Social Work")
                 self.assertEqual(one(page, "og:site_name"), "Child Protection Social Work")
-                self.assertEqual(one(page, "twitter:card"), "summary")
+                self.assertEqual(one(page, "og:image"), f"{ROOT}/static/img/og-default.png")
+                self.assertEqual(one(page, "og:image:width"), "1200")
+                self.assertEqual(one(page, "og:image:height"), "630")
+                self.assertEqual(one(page, "twitter:card"), "summary_large_image")
                 self.assertEqual(meta(page, "article:published_time"), [])
         home = soup(self.client.get("/"))
         self.assertEqual(one(home, "description"), "An expert blog on child protection social work")
+
+    def test_each_archive_and_list_page_has_its_own_title_and_description(self):
+        titles = {
+            "/": "Child Protection Social Work",
+            "/?page=2": "Latest posts, page 2",
+            "/2014/": "Posts from 2014",
+            "/2014/04/": "April 2014",
+            "/2014/04/15/": "Tuesday, 15 April 2014",
+            "/tags/": "Tags",
+            "/discussions/": "Discussions",
+            "/references/": "References",
+            "/search/?q=ofsted": "Search: ofsted",
+            "/privacy/": "Privacy",
+        }
+        descriptions = set()
+        for url, title in titles.items():
+            with self.subTest(url=url):
+                page = soup(self.client.get(url))
+                self.assertEqual(one(page, "og:title"), title)
+                description = one(page, "description")
+                self.assertEqual(one(page, "og:description"), description)
+                descriptions.add(description)
+        self.assertEqual(len(descriptions), len(titles), "each page describes itself")
+        day = soup(self.client.get("/2014/04/15/"))
+        self.assertEqual(
+            one(day, "description"),
+            "2 posts of Tuesday, 15 April 2014 on Child Protection Social Work: "
+            "Mandatory Reporting - the wrong approach; Stepping up but not staying in?",
+        )
+        self.assertTrue(one(soup(self.client.get("/2014/")), "description").startswith(
+            "12 posts from 2014 on Child Protection Social Work, month by month: April, May."
+        ))  # fmt: skip
 
     def test_the_tag_page_says_what_it_lists(self):
         page = soup(self.client.get("/tags/ofsted/"))

@@ -45,6 +45,12 @@ class AprilPagesTests(TestCase):
     def test_home_lists_newest_first_under_one_heading_per_day(self):
         page = self.get(reverse("blog:post-index"))
         self.assertEqual(texts(page, ".day__heading"), APRIL_DAYS)
+        # Each heading leads to its day, and gives the date once: no byline repeats it.
+        self.assertEqual(
+            [a["href"] for a in page.select(".day__heading a")][:2],
+            ["/2014/04/17/", "/2014/04/15/"],
+        )
+        self.assertEqual(page.select(".post-summary time"), [])
         self.assertEqual(texts(page, ".post-summary__title"), APRIL_TITLES)
         fifteenth = page.select_one("#day-2014-04-15").find_parent("section")
         self.assertEqual(texts(fifteenth, ".post-summary__title"), APRIL_TITLES[1:3])
@@ -90,6 +96,7 @@ class AprilPagesTests(TestCase):
     def test_day_archive_lists_exactly_its_posts(self):
         page = self.get("/2014/04/15/")
         self.assertEqual(text(page.h1), "Tuesday, 15 April 2014")
+        self.assertEqual(page.select(".post-summary time"), [])  # the heading has the date
         self.assertEqual(texts(page, ".post-summary__title"), APRIL_TITLES[1:3])
         self.assertEqual(texts(self.get("/2014/04/08/"), ".post-summary__title"), APRIL_TITLES[4:6])
 
@@ -134,13 +141,16 @@ class AprilPagesTests(TestCase):
     def test_a_post_without_references_has_no_references_section(self):
         self.assertIsNone(self.get("/2014/04/02/pressure-of-work/").select_one("#references"))
 
-    def test_untitled_post_shows_no_invented_title(self):
+    def test_untitled_post_is_headed_by_its_date_not_an_invented_title(self):
         page = self.get(UNTITLED)
         h1 = page.h1
-        self.assertIn("visually-hidden", h1["class"])
-        self.assertEqual(h1.get_text(), "I’m not really surprised to hear…")
+        self.assertNotIn("visually-hidden", h1["class"])
+        self.assertEqual(text(h1), "Untitled post of Thursday, 17 April 2014")
+        self.assertEqual(text(h1.select_one(".visually-hidden")), "Untitled post of")
+        self.assertEqual(h1.time["datetime"], "2014-04-17T12:00:00+01:00")
+        # The byline under it does not give the date again.
+        self.assertIsNone(page.select_one(".post-meta time"))
         self.assertEqual(page.title.get_text().split(" · ")[0], "I’m not really surprised to hear…")
-        self.assertIsNone(page.select_one(".post__title"))
         home = self.get("/")
         link = home.select_one(f'.post-summary__title a[href="{UNTITLED}"]')
         self.assertEqual(link.get_text(), "I’m not really surprised to hear…")

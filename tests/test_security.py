@@ -360,4 +360,4 @@ class AdminAddressTests(TestCase):
             robots = self.client.get("/robots.txt").content.decode()
         self.assertNotIn("staff-7f3a", robots)
         self.assertNotIn("admin", robots)
-        self.assertIn("Disallow: /comments/\n", robots)
+        self.assertIn("Disallow: /markdownx/\n", robots)

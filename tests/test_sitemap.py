@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 import time_machine
+from bs4 import BeautifulSoup
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
 from django.core.management import call_command
 from django.test import override_settings
@@ -15,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blog.metadata import last_modified
-from blog.models import Post
+from blog.models import Comment, Post
 
 from .factories import london, make_post
 from .sites import ROOT, OnSiteDomainTestCase
@@ -112,6 +114,54 @@ class SitemapTests(OnSiteDomainTestCase):
         self.assertNotIn(b"http://", response.content.replace(b"http://www.", b""))
 
 
+@time_machine.travel(NOW)
+class DayArchiveTests(OnSiteDomainTestCase):
+    """Day archives: reachable from their month's archive, and kept out of search
+    engines' indexes (noindex) rather than listed in the sitemap, all of them alike."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        call_command("loaddata", "april_2014", verbosity=0)
+        for i in range(12):  # more than a page of posts in May: days on page 2 as well
+            make_post(f"May {i}", published_at=london(2014, 5, 1 + i, 9))
+
+    def test_every_day_with_posts_is_linked_from_its_months_archive(self):
+        for month in ("/2014/04/", "/2014/05/"):
+            days = {
+                f"/{post.published_on:%Y/%m/%d}/"
+                for post in Post.objects.published()
+                if f"/{post.published_on:%Y/%m}/" == month
+            }
+            linked, url = set(), month
+            while url:
+                page = BeautifulSoup(self.client.get(url).content, "html.parser")
+                linked |= {a["href"] for a in page.select("a[href]")
+                           if re.fullmatch(r"/\d{4}/\d{2}/\d{2}/", a["href"])}  # fmt: skip
+                older = page.select_one('.pagination a[rel="next"]')
+                url = older and month + older["href"]
+            with self.subTest(month=month):
+                self.assertTrue(days)
+                self.assertEqual(linked & days, days)
+
+    def test_each_day_archive_is_noindex_and_none_is_in_the_sitemap(self):
+        sitemap = self.client.get("/sitemap.xml").content.decode()
+        self.assertIsNone(re.search(r"<loc>[^<]*/\d{4}/\d{2}/\d{2}/</loc>", sitemap))
+        days = {post.published_on for post in Post.objects.published()}
+        self.assertEqual(len(days), 17)
+        for day in days:
+            with self.subTest(day=day):
+                page = BeautifulSoup(
+                    self.client.get(f"/{day:%Y/%m/%d}/").content, "html.parser"
+                )
+                robots = [m["content"] for m in page.select('meta[name="robots"]')]
+                self.assertEqual(robots, ["noindex, follow"])
+        # The months, which hold the same posts, are indexed and in the sitemap.
+        self.assertIn(f"<loc>{ROOT}/2014/05/</loc>", sitemap)
+        month = BeautifulSoup(self.client.get("/2014/05/").content, "html.parser")
+        self.assertEqual(month.select('meta[name="robots"]'), [])
+
+
 class SitemapQueryTests(OnSiteDomainTestCase):
     def test_a_fixed_number_of_queries_however_many_posts(self):
         Site.objects.get_current()  # cached for the process, as when serving
@@ -134,8 +184,27 @@ class RobotsTests(OnSiteDomainTestCase):
         self.assertEqual(lines[0], "User-agent: *")
         self.assertIn(f"Sitemap: {ROOT}/sitemap.xml", lines)
         disallowed = [line.removeprefix("Disallow: ") for line in lines if line.startswith("Dis")]
-        self.assertEqual(disallowed, ["/admin/", "/comments/", "/markdownx/", "/search/"])
+        self.assertEqual(disallowed, ["/admin/", "/markdownx/"])
         self.assertEqual(reverse("robots"), "/robots.txt")
+
+    def test_pages_that_say_noindex_are_open_to_crawlers_so_they_can_read_it(self):
+        post = make_post("Discussed", published_at=london(2014, 5, 20, 9))
+        Comment.objects.create(
+            content_type=ContentType.objects.get_for_model(Post), object_pk=str(post.pk),
+            site=Site.objects.get_current(), user_name="Ann", user_email="a@example.org",
+            comment="Yes.", submit_date=timezone.now(),
+        )  # fmt: skip
+        lines = self.client.get("/robots.txt").content.decode().splitlines()
+        disallowed = [line.removeprefix("Disallow: ") for line in lines if line.startswith("Dis")]
+        page = BeautifulSoup(self.client.get(post.get_absolute_url()).content, "html.parser")
+        [reply] = page.select("a.comment__reply")
+        self.assertEqual(reply["rel"], ["nofollow"])  # linked, but not followed
+        for path in (reply["href"], "/search/?q=social", "/2014/05/20/"):
+            with self.subTest(path=path):
+                said = BeautifulSoup(self.client.get(path).content, "html.parser")
+                [robots] = [m["content"] for m in said.select('meta[name="robots"]')]
+                self.assertTrue(robots.startswith("noindex"))
+                self.assertFalse([p for p in disallowed if path.startswith(p)])
 
     @override_settings(SITE_SCHEME="http")
     def test_the_sitemap_address_follows_the_scheme_setting(self):

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Page, Paginator
-from django.db.models import CharField, Count, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django_comments_xtd.conf import settings as xtd_settings
@@ -166,6 +166,9 @@ def load_discussion(post: Post, user, page_number: str | int | None = None) -> D
         .for_post(post)
         .filter(thread_id__in=page.object_list)  # a subquery: the page's thread ids
         .select_related(None)
+        # The Staff badge goes by the comment's account, read in the same query (a
+        # join); the Author badge needs only the comment's user id.
+        .annotate(user_is_staff=F("user__is_staff"))
     )
     count = getattr(post, "comment_count", None)  # PostQuerySet.with_comment_counts
     if count is None:

@@ -87,6 +87,16 @@ def blog_posting(post: Post) -> dict:
     return metadata.blog_posting(post)
 
 
+@register.filter
+def post_image(post: Post) -> str:
+    return metadata.post_image(post)
+
+
+@register.simple_tag
+def default_image() -> str:
+    return metadata.default_image()
+
+
 @register.simple_tag
 def website_data() -> dict:
     return metadata.website()

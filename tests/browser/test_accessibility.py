@@ -96,7 +96,7 @@ def test_no_serious_or_critical_violations_in_a_discussion(live_server, schemed_
     check(reply.get_absolute_url())
     # The form moved under a comment by the "Reply" link (JavaScript on).
     page.goto(url + post.get_absolute_url())
-    page.locator(f"#c{answer.pk} > .comment__actions a.comment__reply").click()
+    page.locator(f"#c{answer.pk} > .comment__body > .comment__actions a.comment__reply").click()
     expect(page.locator(f"#c{answer.pk} form#comment-form")).to_have_count(1)
     check("inline reply form")
     # After posting: the preview, a form sent back with errors, and "check your e-mail".

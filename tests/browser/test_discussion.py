@@ -135,7 +135,7 @@ def test_a_reader_answers_and_another_replies(site, browser, javascript, width):
     # Reader B, in a browser of their own, replies to A's answer.
     with reader(browser, width, javascript) as page:
         page.goto(site + POST)
-        reply = page.locator(f"#c{a_pk} > .comment__actions a.comment__reply")
+        reply = page.locator(f"#c{a_pk} > .comment__body > .comment__actions a.comment__reply")
         # "Reply" on screen; its hidden words name the comment for screen readers.
         expect(reply).to_have_accessible_name(f"Reply to {ANN['name']}")
         form = page.locator("form#comment-form")
@@ -190,7 +190,7 @@ def test_a_reader_answers_and_another_replies(site, browser, javascript, width):
         assert b_pk != a_pk
 
         # B's reply is nested in A's answer, and both are counted.
-        b = page.locator(f"#c{a_pk} > .comment__replies > article#c{b_pk}.comment")
+        b = page.locator(f"#c{a_pk} > .comment__replies > li > article#c{b_pk}.comment")
         assert b.count() == 1
         assert page.locator(f"#c{a_pk} #c{b_pk}").count() == 1
         assert is_inside(page, f"#c{a_pk}", f"#c{b_pk}")
@@ -199,7 +199,7 @@ def test_a_reader_answers_and_another_replies(site, browser, javascript, width):
             "And with asking the right questions."
         )
         assert page.locator("#comments-heading").inner_text() == "2 comments"
-        assert page.locator("section#comments > .comment-list > article.comment").count() == 1
+        assert page.locator("section#comments > .comment-list > li > article.comment").count() == 1
         screenshot(page, f"discussion-{js}-thread")
 
     # A asked to hear of replies: an e-mail about B's, with a link to stop them.

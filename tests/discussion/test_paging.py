@@ -86,7 +86,7 @@ class CommentPagesTestCase(TestCase):
 
     @staticmethod
     def top_level_ids(page) -> list[int]:
-        return [int(a["id"][1:]) for a in page.select("#comments > .comment-list > article")]
+        return [int(a["id"][1:]) for a in page.select("#comments > .comment-list > li > article")]
 
 
 @override_settings(BLOG_COMMENTS_PER_PAGE=PER_PAGE)
@@ -111,7 +111,7 @@ class PagingTests(CommentPagesTestCase):
     def test_page_two_shows_the_eleventh_to_twentieth_threads(self):
         page = self.page(2)
         self.assertEqual(
-            texts(page, "#comments > .comment-list > article > .comment__text"),
+            texts(page, "#comments > .comment-list > li > article > * > .comment__text"),
             [f"Thread {i}" if i != REMOVED_TOP else f"Thread {i} reply 1" for i in range(10, 20)],
         )
 

@@ -170,7 +170,7 @@ class ThreadingTests(DiscussionTestCase):
         for parent, child in itertools.pairwise(chain):
             article = page.select_one(f"article#c{parent.pk}")
             self.assertIsNotNone(article.select_one(f"article#c{child.pk}"))
-        self.assertEqual(len(page.select("#comments > .comment-list > article")), 1)
+        self.assertEqual(len(page.select("#comments > .comment-list > li > article")), 1)
         # Every comment but the deepest offers a reply link (to the no-JS reply page).
         reply_links = [a["href"] for a in page.select("a.comment__reply")]
         self.assertEqual(reply_links, [f"/comments/reply/{c.pk}/" for c in chain[:3]])
