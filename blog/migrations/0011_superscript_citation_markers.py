@@ -40,7 +40,7 @@ def render_again(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("blog", "0009_used_confirmation_links"),
+        ("blog", "0010_comment_hold_reasons"),
     ]
 
     operations = [migrations.RunPython(render_again, migrations.RunPython.noop)]
