@@ -10,6 +10,10 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
+
+from blog.models import Post
+from tests.discussion import comment_and_confirm
 
 from .conftest import WIDTHS, screenshot
 
@@ -214,3 +218,55 @@ def test_a_reader_answers_and_another_replies(site, browser, javascript, width):
         expect(page.locator("h1")).to_have_text(
             "You will get no more e-mails about this discussion"
         )
+
+
+# The page's own background and text colours as the browser computed them: "rgb(r, g, b)".
+_COLOURS = """() => {
+    const css = getComputedStyle(document.body);
+    return [css.backgroundColor, css.color];
+}"""
+
+
+def luminance(rgb: str) -> float:
+    """Relative luminance (WCAG 2) of a computed "rgb(r, g, b)" colour."""
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_a_reader_in_dark_mode_reads_a_post_and_replies(site, browser, width):
+    """The issue's third journey: a reader whose system asks for dark pages reads a
+    post (its first reference followed and back), and replies to a comment there."""
+    post = Post.objects.get(slug="learning-organisations")
+    answered = comment_and_confirm(Client(), post, name=ANN["name"], comment="Safety first.")
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900},
+                                  color_scheme="dark")  # fmt: skip
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.width_name = f"{width}-dark"
+        page.goto(site + POST)
+        background, text = page.evaluate(_COLOURS)
+        assert luminance(background) < 0.05, background  # dark, as the system asked
+        assert (luminance(text) + 0.05) / (luminance(background) + 0.05) >= 7, (text, background)
+
+        # Reading: a marker in the text leads to its reference, and back.
+        page.locator(".post__body a.cite").first.click()
+        page.wait_for_url(re.compile(r"#ref-1$"))
+        page.locator("#ref-1 a.backlink").click()
+        page.wait_for_url(re.compile(r"#cite-1$"))
+
+        # Replying to the comment: the form comes under it, the reply is nested in it.
+        page.locator(f"#c{answered.pk} a.comment__reply").first.click()
+        expect(page.locator(f"#c{answered.pk} form#comment-form")).to_have_count(1)
+        screenshot(page, "discussion-dark-reply-form")
+        fill_and_post(page, BEN, "Safety, and time to think.")
+        reply_pk = confirm(page, site, BEN["email"])
+        nested = page.locator(f"#c{answered.pk} > .comment__replies > li > article#c{reply_pk}")
+        expect(nested).to_have_count(1)
+        expect(nested.locator(".comment__text").first).to_have_text("Safety, and time to think.")
+        assert luminance(page.evaluate(_COLOURS)[0]) < 0.05
+        screenshot(page, "discussion-dark-replied")
+    finally:
+        context.close()
