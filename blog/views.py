@@ -123,28 +123,29 @@ class PostYearArchiveView(PageMetaMixin, PostListMixin, YearArchiveView):
         )
 
 
+def period_meta(context: dict, period: str, preposition: str) -> tuple[str, str]:
+    """A paged month's or day's title and description: "April 2014", "7 posts from
+    April 2014 on <site>: <their titles>"."""
+    suffix = page_suffix(context)
+    return (
+        f"{period}{suffix}",
+        f"{count_of_posts(context['paginator'].count)} {preposition} {period} on "
+        f"{settings.SITE_NAME}{suffix}: {titles(context['object_list'])}",
+    )
+
+
 class PostMonthArchiveView(PageMetaMixin, PostListMixin, MonthArchiveView):
     template_name = "blog/post_archive_month.html"
 
     def page_meta(self, context: dict) -> tuple[str, str]:
-        month = date_format(context["month"], "F Y")
-        return (
-            f"{month}{page_suffix(context)}",
-            f"{count_of_posts(context['paginator'].count)} from {month} on "
-            f"{settings.SITE_NAME}{page_suffix(context)}: {titles(context['object_list'])}",
-        )
+        return period_meta(context, date_format(context["month"], "F Y"), "from")
 
 
 class PostDayArchiveView(PageMetaMixin, PostListMixin, DayArchiveView):
     template_name = "blog/post_archive_day.html"
 
     def page_meta(self, context: dict) -> tuple[str, str]:
-        day = date_format(context["day"], "l, j F Y")
-        return (
-            f"{day}{page_suffix(context)}",
-            f"{count_of_posts(context['paginator'].count)} of {day} on "
-            f"{settings.SITE_NAME}{page_suffix(context)}: {titles(context['object_list'])}",
-        )
+        return period_meta(context, date_format(context["day"], "l, j F Y"), "of")
 
 
 class PostDetailView(PostDateMixin, DateDetailView):

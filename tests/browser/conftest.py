@@ -5,12 +5,14 @@ tests are skipped with a message that says so, and the rest of the suite runs.
 """
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -107,3 +109,19 @@ def open_browsing(page) -> None:
     summary = page.locator(".browse > summary")
     if summary.is_visible():
         summary.click()
+
+
+# The staff accounts' password in the browser tests (tests.factories.make_staff(password=)).
+PASSWORD = "a-long-test-password"
+
+
+def sign_in(page, site: str, username: str) -> None:
+    """Sign in to the admin as a member of staff would: its address, the sign-in form,
+    then the desk it opens on."""
+    desk = reverse("admin:index")
+    page.goto(site + desk)
+    page.wait_for_url(re.compile(re.escape(reverse("admin:login"))))
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site + desk)

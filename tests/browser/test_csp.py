@@ -18,7 +18,7 @@ from blog.models import Post
 from tests.discussion import comment_and_confirm
 from tests.factories import make_post, make_staff
 
-from .test_staff_editor import PASSWORD, sign_in
+from .conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -12,14 +12,13 @@ from django.urls import reverse
 from blog.models import Post
 from tests.factories import make_staff
 
-from .conftest import WIDTHS
+from .conftest import PASSWORD, WIDTHS, sign_in
 from .conftest import screenshot as full_page_screenshot
 from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PASSWORD = "a-long-test-password"
 TITLE = "Supervision that supports"
 BODY = (
     "Good supervision is **bold** enough to ask what went wrong [1].\n\n"
@@ -28,13 +27,6 @@ BODY = (
 CITATION = "Munro, E. (2011) The Munro Review of Child Protection: Final Report."
 
 
-def sign_in(page, site: str, username: str) -> None:
-    page.goto(site + reverse("admin:index"))
-    page.wait_for_url(re.compile(r"/admin/login/"))
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site + reverse("admin:index"))
 
 
 def screenshot(page, name: str) -> None:

@@ -15,13 +15,12 @@ from blog.models import Comment, Post
 from tests.discussion import comment_and_confirm
 from tests.factories import make_post, make_staff
 
-from .conftest import WIDTHS, screenshot
+from .conftest import PASSWORD, WIDTHS, screenshot, sign_in
 from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PASSWORD = "a-long-test-password"
 HELD = "Read this https://a.example https://b.example https://c.example"  # too many links
 
 # The whole page no wider than the window, and no list wider than its box (Django lets a
@@ -31,13 +30,6 @@ FITS = """() => document.documentElement.scrollWidth <= window.innerWidth
         box => box.scrollWidth <= box.clientWidth)"""
 
 
-def sign_in(page, site: str, username: str) -> None:
-    page.goto(site + "/admin/")
-    page.wait_for_url(re.compile(r"/admin/login/"))
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site + "/admin/")
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ import pytest
 from blog.models import Post
 from tests.factories import make_staff
 
-from .conftest import screenshot
+from .conftest import PASSWORD, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PASSWORD = "a-long-test-password"
 TITLE = "Supervision that supports"
 BODY = (
     "Good supervision is **bold** enough to ask what went wrong [1].\n\n"
@@ -23,13 +22,6 @@ BODY = (
 CITATION = "Munro, E. (2011) The Munro Review of Child Protection: Final Report."
 
 
-def sign_in(page, site: str, username: str) -> None:
-    page.goto(site + "/admin/")
-    page.wait_for_url(re.compile(r"/admin/login/"))
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site + "/admin/")
 
 
 def test_staff_write_preview_and_publish_a_post(april_2014, page):
