@@ -15,16 +15,11 @@ from tests.factories import make_staff
 from .conftest import PASSWORD, WIDTHS, sign_in
 from .conftest import screenshot as full_page_screenshot
 from .test_accessibility import serious_violations
+from .test_staff_editor import BODY, CITATION, TITLE  # the same post, written on the desk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
 
-TITLE = "Supervision that supports"
-BODY = (
-    "Good supervision is **bold** enough to ask what went wrong [1].\n\n"
-    "It is time set aside, not snatched between visits."
-)
-CITATION = "Munro, E. (2011) The Munro Review of Child Protection: Final Report."
 
 
 
