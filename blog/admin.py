@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
-from .admin_editor import PostEditorMixin
+from .admin_editor import PostEditorMixin, state_of
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
 from .models import Post
 from .people import display_name
@@ -79,11 +79,10 @@ class PostListColumns:
     @admin.display(description="Status", ordering="status")
     def visibility(self, post: Post) -> str:
         """What readers get: a draft, a post scheduled for later, or a live post."""
-        if post.status == Post.Status.DRAFT:
-            state = "Draft"
-        else:
-            state = "Live" if post.is_public else "Scheduled"
-        return format_html('<span class="badge badge--{}">{}</span>', state.lower(), state)
+        state = state_of(post)  # as the editor's publishing buttons see it
+        return format_html(
+            '<span class="badge badge--{}">{}</span>', state.value, state.value.capitalize()
+        )
 
     @admin.display(description="Date", ordering="published_at")
     def date(self, post: Post) -> str:

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 
 def render_again(apps, schema_editor) -> None:
-    from blog.markup import plain_text, render_markdown
-    from blog.search import START, STOP
+    from blog.markup import render_markdown
+    from blog.search import document_fields
 
     Post = apps.get_model("blog", "Post")
     Reference = apps.get_model("blog", "Reference")
@@ -22,15 +22,17 @@ def render_again(apps, schema_editor) -> None:
     for post_id, number in Reference.objects.values_list("post_id", "number"):
         numbers.setdefault(post_id, []).append(number)
     changed = []
-    for post in Post.objects.only("body", "body_html").iterator(chunk_size=500):
+    for post in Post.objects.only("title", "body", "body_html").iterator(chunk_size=500):
         html = render_markdown(post.body, numbers.get(post.pk, ()))
         if html != post.body_html:
             post.body_html = html
             changed.append(post)
     Post.objects.bulk_update(changed, ["body_html"], batch_size=500)
     for post in changed:
+        # The body's searchable text as the write path's index makes it (its tags and
+        # citations are unchanged here).
         SearchDocument.objects.filter(post_id=post.pk).update(
-            body=plain_text(post.body_html).replace(START, "").replace(STOP, "")
+            body=document_fields(post, (), ())["body"]
         )
     if changed:
         ContentVersion.objects.filter(pk=1).update(
