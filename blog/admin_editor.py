@@ -44,9 +44,9 @@ from django.views.decorators.csrf import csrf_protect
 from markdownx.widgets import AdminMarkdownxWidget
 from taggit.forms import TagField, TagWidget
 
-from .markup import plain_text, render_markdown
+from .markup import render_markdown
 from .models import Post, Reference
-from .models.posts import MAX_REFERENCE_NUMBER, reading_minutes
+from .models.posts import MAX_REFERENCE_NUMBER, count_words, mark_cited, reading_minutes
 from .people import display_name
 from .tagging import validate_tag_names
 
@@ -339,11 +339,10 @@ def render_preview(body: str, references: list[Reference]) -> dict[str, str]:
     """The body and the references as the post's page will show them, and the body's
     length as the page counts it (Post.word_count, Post.reading_minutes)."""
     html = render_markdown(body, [reference.number for reference in references])
-    for reference in references:
-        # As Post.references_with_backlinks() decides for the page.
-        reference.is_cited = f'id="{reference.cite_anchor}"' in html
-    fragment = render_to_string("includes/references.html", {"references": references})
-    words = len(plain_text(html).split())
+    fragment = render_to_string(
+        "includes/references.html", {"references": mark_cited(references, html)}
+    )
+    words = count_words(html)
     return {"html": html, "references": fragment, "words": words, "minutes": reading_minutes(words)}
 
 

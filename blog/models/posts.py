@@ -200,7 +200,7 @@ class Post(models.Model):
     @property
     def word_count(self) -> int:
         """The words of the rendered body (references and comments not included)."""
-        return len(plain_text(self.body_html).split())
+        return count_words(self.body_html)
 
     @property
     def reading_minutes(self) -> int:
@@ -254,10 +254,7 @@ class Post(models.Model):
     def references_with_backlinks(self) -> list[Reference]:
         """The references, each marked with whether the body cites it (and so whether
         it can link back to its marker)."""
-        references = list(self.references.all())
-        for reference in references:
-            reference.is_cited = f'id="{reference.cite_anchor}"' in self.body_html
-        return references
+        return mark_cited(list(self.references.all()), self.body_html)
 
     def get_previous_post(self) -> Post | None:
         return self._neighbour(older=True)
@@ -281,6 +278,19 @@ class Post(models.Model):
             .order_by(f"{sign}published_at", f"{sign}pk")
             .first()
         )
+
+
+def count_words(body_html: str) -> int:
+    """The words of a rendered body, as readers are told its length."""
+    return len(plain_text(body_html).split())
+
+
+def mark_cited(references: list[Reference], body_html: str) -> list[Reference]:
+    """The references, each marked with whether ``body_html`` cites it (its first marker
+    carries the anchor a reference links back to)."""
+    for reference in references:
+        reference.is_cited = f'id="{reference.cite_anchor}"' in body_html
+    return references
 
 
 def reading_minutes(words: int) -> int:
