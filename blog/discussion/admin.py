@@ -189,14 +189,11 @@ class CommentAdmin(XtdCommentsAdmin):
     def text(self, comment: Comment) -> str:
         """The whole text, escaped (web addresses as text: a moderator sees where they
         point before anyone can follow them), the post it answers, and why it waits."""
-        post = comment.content_object
         reasons = [] if comment.is_public else reasons_held(comment)
         return format_html(
             '<div class="comment-row__post">on {}</div>'
             '<div class="comment-row__text">{}</div>{}',
-            format_html('<a href="{}">{}</a>', post.get_absolute_url(), post.display_title)
-            if post is not None
-            else "-",
+            self.post(comment),
             linebreaks_filter(comment.comment, autoescape=True),
             format_html(
                 '<p class="comment-row__held">Held because {}.</p>', "; ".join(reasons)
