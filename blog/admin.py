@@ -12,7 +12,6 @@ from markdownx.admin import MarkdownxModelAdmin
 from .admin_editor import PostEditorMixin, state_of
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
 from .models import Post
-from .people import display_name
 from .tagging import format_tags
 from .writing import post_writes, set_tags
 
@@ -91,7 +90,7 @@ class PostListColumns:
 
     @admin.display(description="Author", ordering="author__last_name")
     def author_name(self, post: Post) -> str:
-        return display_name(post.author)
+        return post.author_name  # the byline readers see
 
     @admin.display(description="Tags")
     def tag_list(self, post: Post) -> str:
