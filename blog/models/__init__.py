@@ -1,6 +1,7 @@
 """The blog's models, by subject: posts and their references (``posts``), readers'
-comments (``comments``) and the confirmation links already used (``links``), and the
-rows derived from posts and comments for search and the page cache (``derived``)."""
+comments (``comments``), the confirmation links already used (``links``), the old
+addresses of an imported blog (``redirects``), and the rows derived from posts and
+comments for search and the page cache (``derived``)."""
 
 from .base import PageSourceQuerySet, rows_updated
 from .comments import (
@@ -12,6 +13,7 @@ from .comments import (
 )
 from .derived import ContentVersion, SearchDocument
 from .links import UsedConfirmationLink
+from .redirects import Redirect
 from .posts import (
     DISCUSSED_ORDER,
     SLUG_MAX_LENGTH,
@@ -31,6 +33,7 @@ __all__ = [
     "PageSourceQuerySet",
     "Post",
     "PostQuerySet",
+    "Redirect",
     "Reference",
     "SearchDocument",
     "TaggedPost",

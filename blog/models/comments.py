@@ -141,11 +141,21 @@ class Comment(XtdComment):
         help_text="Why the comment waited for approval when it was posted (empty: it did not).",
     )
 
+    # As Post.source_id and Post.source_digest: an imported comment's id in the old
+    # blog's export, and a digest of what the export said of it.
+    source_id = models.CharField(max_length=255, blank=True, default="", editable=False)
+    source_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+
     objects = CommentManager()
 
     class Meta:
         ordering = ["thread_id", "order"]
         verbose_name = "comment"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_id"], condition=~Q(source_id=""), name="unique_comment_source"
+            )
+        ]
 
     def save(self, *args, **kwargs) -> None:
         # django-comments-xtd places a reply (its ``order``, shifting the comments after

@@ -150,6 +150,11 @@ class Post(models.Model):
         help_text="The question this post puts to its readers, answered in its discussion.",
     )
     tags = TaggableManager(through=TaggedPost, blank=True)
+    # Where an imported post came from (blog.importing): its id in the old blog's export
+    # ("blogger:…", "wordpress:…"), by which a second import finds it, and a digest of
+    # what the export said of it, by which a second import knows whether that changed.
+    source_id = models.CharField(max_length=255, blank=True, default="", editable=False)
+    source_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     # Deleting a post deletes its discussion (comments point at it by a generic key).
     comments = GenericRelation("Comment", object_id_field="object_pk")
 
@@ -159,6 +164,11 @@ class Post(models.Model):
         ordering = ["-published_at", "-id"]
         get_latest_by = "published_at"
         indexes = [models.Index(fields=["status", "published_at"], name="post_visible_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_id"], condition=~Q(source_id=""), name="unique_post_source"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_title

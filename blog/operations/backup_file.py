@@ -58,6 +58,8 @@ INCLUDED: tuple[str, ...] = (
     # The confirmation links already used: without them, a restore would let a link
     # publish again a comment deleted before the backup (digests only, see the model).
     "blog.usedconfirmationlink",
+    # The old addresses of an imported blog, and any staff added: links from elsewhere.
+    "blog.redirect",
     # Who changed what in the admin: tied to the users (a restore replaces them), small,
     # and the only record of staff's edits.
     "admin.logentry",
