@@ -80,7 +80,8 @@ class SourceBlog:
 class SourceAuthor:
     """A person who wrote posts (or, on Blogger, comments as the blog's author)."""
 
-    key: str  # the export's id for the author (login, profile address): matches SourcePost.author_key
+    # The export's id for the author (login, profile address), as SourcePost.author_key.
+    key: str
     username: str  # a login name for the account made for them (the writer makes it unique)
     display_name: str  # as readers saw it; split into first and last name on the account
     email: str = ""

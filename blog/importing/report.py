@@ -55,7 +55,9 @@ class Report:
             raise ValueError(f"A report counts {', '.join(KINDS)}, not {kind!r}.")
         self.counts[kind, outcome] += n
 
-    def skip(self, kind: str, source_id: str, reason: str, position: Position | None = None) -> None:
+    def skip(
+        self, kind: str, source_id: str, reason: str, position: Position | None = None
+    ) -> None:
         """Count ``kind`` (singular or plural) as skipped, and say why."""
         plural = kind if kind.endswith("s") else f"{kind}s"
         if plural in KINDS:
@@ -73,7 +75,9 @@ class Report:
     def changes(self) -> int:
         """How many rows the import writes (or, in a dry run, would write)."""
         return sum(
-            n for (_, outcome), n in self.counts.items() if outcome in (Outcome.CREATED, Outcome.UPDATED)
+            n
+            for (_, outcome), n in self.counts.items()
+            if outcome in (Outcome.CREATED, Outcome.UPDATED)
         )
 
     def skip_reasons(self) -> Counter:
@@ -82,7 +86,9 @@ class Report:
 
     def as_text(self, *, details: bool = False) -> str:
         """The report as a plain-text table (the command's closing words)."""
-        heading = "Dry run: nothing was written. The import would give:" if self.dry_run else "Imported:"
+        heading = (
+            "Dry run: nothing was written. The import would give:" if self.dry_run else "Imported:"
+        )
         width = max(len(kind) for kind in KINDS)
         lines = [heading, f"  {'':{width}}  " + "  ".join(f"{o.value:>9}" for o in Outcome)]
         for kind, by_outcome in self.rows():
