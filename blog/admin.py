@@ -11,6 +11,7 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from .admin_editor import PostEditorMixin, state_of
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
+from .importing.adminpage import PostImportMixin
 from .models import Post
 from .tagging import format_tags
 from .writing import post_writes, set_tags
@@ -107,12 +108,16 @@ class PostListColumns:
 
 
 @admin.register(Post)
-class PostAdmin(PostListColumns, PostEditorMixin, MarkdownxModelAdmin):
-    # The change form (its form, preview, publishing buttons): blog.admin_editor.
+class PostAdmin(PostListColumns, PostImportMixin, PostEditorMixin, MarkdownxModelAdmin):
+    # The change form (its form, preview, publishing buttons): blog.admin_editor. The
+    # import page: blog.importing.adminpage.
     actions = ["publish", "unpublish"]
 
     def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
         # The admin saves a post in three steps (save_model, the references inline, the

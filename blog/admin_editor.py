@@ -214,8 +214,8 @@ class PostAdminForm(forms.ModelForm):
         if "author" in self.fields:
             # The name readers will see in the byline, and the login name that tells
             # two accounts of the same name apart.
-            self.fields["author"].label_from_instance = (
-                lambda user: f"{display_name(user)} ({user.get_username()})"
+            self.fields["author"].label_from_instance = lambda user: (
+                f"{display_name(user)} ({user.get_username()})"
             )
         if self.instance.pk is None and "title" in self.fields:
             # A new post starts at its title (not at the first button, the top row's).
@@ -418,9 +418,7 @@ class PostEditorMixin:
         )
         # The preview's document, written once into the frame's srcdoc (escaped as an
         # attribute); editor.js fills it in as the writer types.
-        context["editor_preview_document"] = render_to_string(
-            "admin/blog/post/preview_frame.html"
-        )
+        context["editor_preview_document"] = render_to_string("admin/blog/post/preview_frame.html")
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # After a publishing button: back to the post, saying what readers now get.

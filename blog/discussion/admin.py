@@ -179,8 +179,7 @@ class CommentAdmin(XtdCommentsAdmin):
     @admin.display(description="From", ordering="user_name")
     def by(self, comment: Comment) -> str:
         return format_html(
-            '<span class="comment-by__name">{}</span>'
-            '<span class="comment-by__date">{}</span>',
+            '<span class="comment-by__name">{}</span><span class="comment-by__date">{}</span>',
             comment.user_name or "(no name)",
             date_format(timezone.localtime(comment.submit_date), "j M Y, H:i"),
         )
@@ -191,13 +190,10 @@ class CommentAdmin(XtdCommentsAdmin):
         point before anyone can follow them), the post it answers, and why it waits."""
         reasons = [] if comment.is_public else reasons_held(comment)
         return format_html(
-            '<div class="comment-row__post">on {}</div>'
-            '<div class="comment-row__text">{}</div>{}',
+            '<div class="comment-row__post">on {}</div><div class="comment-row__text">{}</div>{}',
             self.post(comment),
             linebreaks_filter(comment.comment, autoescape=True),
-            format_html(
-                '<p class="comment-row__held">Held because {}.</p>', "; ".join(reasons)
-            )
+            format_html('<p class="comment-row__held">Held because {}.</p>', "; ".join(reasons))
             if reasons and not comment.is_removed
             else "",
         )

@@ -92,9 +92,8 @@ def comment_not_saved_without_database(request: HttpRequest, message: str) -> Ht
     context = {
         "message": message,
         # A comment sent, or one carried by the confirmation link followed.
-        "text": request.POST.get("comment", "") or links.confirmation_text(
-            confirmation_key(request)
-        ),
+        "text": request.POST.get("comment", "")
+        or links.confirmation_text(confirmation_key(request)),
         "carried": [(k, v) for k, v in request.POST.items() if k not in NOT_CARRIED],
         "csrf_token": get_token(request),
     }

@@ -13,7 +13,6 @@ from .comments import (
 )
 from .derived import ContentVersion, SearchDocument
 from .links import UsedConfirmationLink
-from .redirects import Redirect
 from .posts import (
     DISCUSSED_ORDER,
     SLUG_MAX_LENGTH,
@@ -23,6 +22,7 @@ from .posts import (
     TaggedPost,
     reading_minutes,
 )
+from .redirects import Redirect
 
 __all__ = [
     "DISCUSSED_ORDER",

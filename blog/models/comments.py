@@ -44,6 +44,8 @@ def is_visible(comment) -> bool:
     """Whether readers see a comment in hand, a row or anything with its two flags
     (the demo data's plan): VISIBLE_VALUES, for one comment."""
     return all(getattr(comment, name) == value for name, value in VISIBLE_VALUES.items())
+
+
 ON_POSTS = Q(content_type__app_label="blog", content_type__model="post")
 
 

@@ -169,6 +169,7 @@ class Post(models.Model):
                 fields=["source_id"], condition=~Q(source_id=""), name="unique_post_source"
             )
         ]
+        permissions = [("import_posts", "Can import a blog from Blogger or WordPress")]
 
     def __str__(self) -> str:
         return self.display_title

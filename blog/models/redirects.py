@@ -30,9 +30,7 @@ class Redirect(models.Model):
     post = models.ForeignKey(
         Post, on_delete=models.CASCADE, null=True, blank=True, related_name="redirects"
     )
-    tag = models.ForeignKey(
-        Tag, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     new_path = models.CharField(
         "new address",
         max_length=OLD_PATH_MAX_LENGTH,

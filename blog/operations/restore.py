@@ -99,8 +99,6 @@ def _reset_sequences() -> None:
             cursor.execute(statement)
 
 
-
-
 def restore_backup(path: Path, header: Header) -> Counter:
     """Replace the content with the backup's, in one transaction: on any error
     nothing has changed. ``header`` is read_header()'s, checked by check_schema()."""

@@ -256,6 +256,9 @@ BLOG_PAGE_CACHE_SECONDS = 10 * 60
 BLOG_CACHE_RETRY_SECONDS = 5
 # `make backup` writes here (manage.py backup --output for another directory).
 BLOG_BACKUP_DIR = BASE_DIR / "backups"
+# The largest export the admin's import page takes (under nginx's 6 MB body limit,
+# tools/nginx.py); a larger one is imported with the command on the server.
+BLOG_IMPORT_UPLOAD_MAX_BYTES = 5 * 2**20
 
 # Tags: typed comma-separated in the admin, so that "mandatory reporting" is one tag.
 TAGGIT_CASE_INSENSITIVE = True
