@@ -34,6 +34,12 @@ serve: $(STAMP) nginx
 bench: $(STAMP) wrk nginx
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+## Importing a large WordPress export (10,000 posts, 100,000 comments): time and peak
+## memory, in bench/import-results.json and docs/performance.md.
+.PHONY: bench-import
+bench-import: $(STAMP)
+	$(BIN)/python -m bench.imports $(BENCH_ARGS)
+
 ## Load and faults against the production server, SQLite and PostgreSQL (docs/reliability.md).
 ## `make reliability RELIABILITY_ARGS="--db sqlite"` for one database; --write-doc rewrites the doc.
 reliability: $(STAMP) nginx
