@@ -103,12 +103,16 @@ def _limits() -> dict[str, int]:
         "name": length(Comment, "user_name"),
         "email": length(Comment, "user_email"),
         "url": length(Comment, "user_url"),
-        "comment": getattr(settings, "COMMENT_MAX_LENGTH", 3000),
         "body": BODY_MAX_LENGTH,
         "path": OLD_PATH_MAX_LENGTH,
         "username": length(get_user_model(), "username"),
         "source_id": SOURCE_ID_MAX_LENGTH,
     }
+
+
+def comment_max_length() -> int:
+    """The longest comment the site takes (django-comments' setting, 3000 unless set)."""
+    return getattr(settings, "COMMENT_MAX_LENGTH", 3000)
 
 
 def read(file: BinaryIO) -> Iterator[Record]:
@@ -601,7 +605,8 @@ def _date(
 
 def _check(value: str, limit: str, field: str, item: str, position: Position) -> str:
     """``value``, or ImportFileError when it is longer than the column it goes to."""
-    maximum = _limits()[limit]
+    # The comments' limit is a setting, read each time; the columns' lengths are fixed.
+    maximum = comment_max_length() if limit == "comment" else _limits()[limit]
     if len(value) > maximum:
         raise ImportFileError(
             f"The {field} of the {item} ({position}) is {len(value):,} characters long; "
