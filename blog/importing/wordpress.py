@@ -534,11 +534,18 @@ def _parse_date(where: str, field: str, value: str) -> datetime.datetime | None:
     """WordPress's "YYYY-MM-DD HH:MM:SS"; None for none ("" or all zeros)."""
     if not value or value == NO_DATE:
         return None
-    try:
-        if DATE_RE.fullmatch(value):
-            return datetime.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        pass
+    if DATE_RE.fullmatch(value):
+        try:  # by hand: strptime is the slowest part of reading a comment
+            return datetime.datetime(
+                int(value[0:4]),
+                int(value[5:7]),
+                int(value[8:10]),
+                int(value[11:13]),
+                int(value[14:16]),
+                int(value[17:19]),
+            )
+        except ValueError:
+            pass
     raise ImportFileError(f"{where}: its {field} {value[:30]!r} is not a date.")
 
 
@@ -597,9 +604,11 @@ class _PlainText(HTMLParser):
 
 def comment_text(html: str) -> str:
     """A WordPress comment (HTML-ish, paragraphs as blank lines) as plain text."""
-    parser = _PlainText()
-    parser.feed(html.replace("\r\n", "\n"))
-    parser.close()
-    text = "".join(parser.parts)
+    text = html.replace("\r\n", "\n")
+    if "<" in text or "&" in text:  # most comments are plain words: no parser needed
+        parser = _PlainText()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
