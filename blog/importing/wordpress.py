@@ -76,6 +76,7 @@ MAX_HTML = 4 * MAX_BODY
 NO_DATE = "0000-00-00 00:00:00"
 MAX_OFFSET = datetime.timedelta(hours=14)
 QUARTER_HOUR = datetime.timedelta(minutes=15)
+BR_AT_LINE_END = re.compile(r"<br\s*/?>[ \t]*\n", re.IGNORECASE)
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 # WordPress's default category, given to every post filed nowhere else: as a tag it
@@ -604,7 +605,9 @@ class _PlainText(HTMLParser):
 
 def comment_text(html: str) -> str:
     """A WordPress comment (HTML-ish, paragraphs as blank lines) as plain text."""
-    text = html.replace("\r\n", "\n")
+    # A newline is itself a line break in WordPress's text (wpautop makes it one), so
+    # a <br /> at a line's end is the same break, not a second.
+    text = BR_AT_LINE_END.sub("\n", html.replace("\r\n", "\n"))
     if "<" in text or "&" in text:  # most comments are plain words: no parser needed
         parser = _PlainText()
         parser.feed(text)
