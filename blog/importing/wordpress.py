@@ -69,6 +69,8 @@ MAX_COMMENT = 3000
 MAX_BODY = 1_000_000
 MAX_SOURCE_ID = 255
 MAX_USERNAME = 150
+MAX_TAG = 100  # taggit's Tag.name
+MAX_PATH = 500  # Redirect.old_path
 # An item's HTML this much longer than the longest body is refused before it is
 # converted: converting it would only take long to reach the same refusal.
 MAX_HTML = 4 * MAX_BODY
@@ -348,6 +350,9 @@ class _Reader:
             addresses.append(OldAddress(f"{self.prefix}/feed/", Kind.FEED))
             addresses.append(OldAddress(f"{self.prefix}/comments/feed/", Kind.COMMENTS_FEED))
 
+        # An address longer than the redirects' column could not be kept; none that
+        # WordPress makes comes near it.
+        addresses = [a for a in addresses if len(a.path) <= MAX_PATH]
         return SourcePost(
             source_id=source_id,
             position=position,
@@ -373,7 +378,7 @@ class _Reader:
         link = urlsplit(_text(item.find("link")))
         path = unquote(link.path)
         # A blog with "plain" permalinks links every post as /?p=ID: already there.
-        if path.startswith("/") and path.rstrip("/") != self.prefix and len(path) <= 500:
+        if path.startswith("/") and path.rstrip("/") != self.prefix:
             addresses.append(OldAddress(path, kind))
         return addresses
 
@@ -391,12 +396,12 @@ class _Reader:
                 continue
             if domain == "category" and nicename == DEFAULT_CATEGORY:
                 continue
-            _limit(where, f"{'category' if domain == 'category' else 'tag'} name", name, MAX_NAME)
+            _limit(where, f"{'category' if domain == 'category' else 'tag'} name", name, MAX_TAG)
             if name.casefold() not in seen:
                 seen.add(name.casefold())
                 tags.append(name)
             key = f"{domain}:{nicename}"
-            if key in self.terms_addressed or len(nicename) > 400:
+            if key in self.terms_addressed:
                 continue
             self.terms_addressed.add(key)
             if domain == "category":

@@ -514,6 +514,7 @@ def item_with(**fields: str) -> bytes:
             "URL",
         ),
         ("[CDATA[Lucky kids!]]", "[CDATA[" + "c" * 3001 + "]]", "text"),
+        ('"winter"><![CDATA[Winter]]', '"winter"><![CDATA[' + "w" * 101 + "]]", "tag name"),
         ("[CDATA[The schools are closed.", "[CDATA[" + "b" * 4_000_001, "body"),
     ],
 )
@@ -522,6 +523,13 @@ def test_oversized_fields_are_refused_naming_the_item_and_field(old, new, field)
     assert field in message
     assert "item 1, line 29" in message
     assert "post 5" in message or "comment 31" in message
+
+
+def test_an_address_too_long_to_keep_is_left_out():
+    long_path = "/2012/01/10/" + "x" * 500 + "/"
+    snow = read_bytes(item_with(**{"/2012/01/10/snow-day/": long_path}))[2]
+    assert snow.old_addresses[0].path == "/blog/?p=5"
+    assert snow.old_addresses[1].path == "/blog/category/news/"
 
 
 def test_a_body_longer_than_a_million_characters_after_conversion_is_refused():
