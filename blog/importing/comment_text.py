@@ -3,7 +3,9 @@ their line breaks): paragraphs and <br> as line breaks, entities as their charac
 a link as its text followed by its address in brackets when the two differ, every
 other tag dropped with its text kept (a script's or a style's text dropped too).
 
-Blogger's comment form allowed <b>, <i> and <a> and wrote line breaks as <br>; the
+Blogger's comment form allowed <b>, <i> and <a> and wrote line breaks as <br>.
+WordPress keeps a comment as typed: its newlines are the line breaks (its wpautop makes
+them <br> and <p> when it shows one), so there they are kept (``newlines=True``). The
 parser is the standard library's, which never fetches or runs anything.
 """
 
@@ -21,9 +23,16 @@ _DROPPED = frozenset({"script", "style", "template", "noscript"})
 _SHOWN_SCHEMES = ("http://", "https://", "mailto:")
 
 
+# A <br /> at a line's end, in text whose newlines are breaks: the same break, once.
+_BR_AT_LINE_END = re.compile(r"<br\s*/?>[ \t]*\n", re.IGNORECASE)
+
+
 class _TextParser(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, newlines: bool) -> None:
         super().__init__(convert_charrefs=True)
+        # HTML's own whitespace rule: a run of spaces and line ends is one space; with
+        # ``newlines``, a run of spaces, the line ends kept.
+        self._spaces = re.compile(r"[^\S\n]+" if newlines else r"\s+")
         self.parts: list[str] = []
         self._dropping = 0
         # The links open now: (href, where their text starts in parts).
@@ -57,8 +66,7 @@ class _TextParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._dropping:
-            # HTML's own whitespace rule: a run of spaces and line ends is one space.
-            self.parts.append(re.sub(r"\s+", " ", data))
+            self.parts.append(self._spaces.sub(" ", data))
 
 
 def _bare(address: str) -> str:
@@ -67,9 +75,11 @@ def _bare(address: str) -> str:
     return address.removeprefix("www.").rstrip("/").lower()
 
 
-def comment_text(html: str) -> str:
-    """``html`` (a comment's) as plain text."""
-    parser = _TextParser()
+def comment_text(html: str, *, newlines: bool = False) -> str:
+    """``html`` (a comment's) as plain text; ``newlines``: its newlines are line breaks."""
+    if newlines:
+        html = _BR_AT_LINE_END.sub("\n", html.replace("\r\n", "\n"))
+    parser = _TextParser(newlines=newlines)
     parser.feed(html)
     parser.close()
     text = "".join(parser.parts)

@@ -30,10 +30,10 @@ import ipaddress
 import re
 import xml.etree.ElementTree as ET  # nosec B405 # elements only: parsing is xmlstream's (defusedxml)
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
+from .comment_text import comment_text
 from .convert import convert_body
 from .records import (
     CommentStatus,
@@ -78,7 +78,6 @@ MAX_HTML = 4 * MAX_BODY
 NO_DATE = "0000-00-00 00:00:00"
 MAX_OFFSET = datetime.timedelta(hours=14)
 QUARTER_HOUR = datetime.timedelta(minutes=15)
-BR_AT_LINE_END = re.compile(r"<br\s*/?>[ \t]*\n", re.IGNORECASE)
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 # WordPress's default category, given to every post filed nowhere else: as a tag it
@@ -460,7 +459,7 @@ class _Reader:
         name = _text(comment.find(f"{wp}comment_author"))
         email = _text(comment.find(f"{wp}comment_author_email"))
         url = _text(comment.find(f"{wp}comment_author_url"))
-        text = comment_text(_text(comment.find(f"{wp}comment_content"), strip=False))
+        text = comment_text(_text(comment.find(f"{wp}comment_content"), strip=False), newlines=True)
         _limit(where, "author's name", name, MAX_NAME)
         _limit(where, "author's e-mail address", email, MAX_EMAIL)
         _limit(where, "author's URL", url, MAX_URL)
@@ -560,63 +559,3 @@ def _ip(value: str) -> str:
         return str(ipaddress.ip_address(value))
     except ValueError:
         return ""
-
-
-class _PlainText(HTMLParser):
-    """A comment's HTML as the text its reader saw: paragraphs and line breaks kept,
-    tags dropped, entities unescaped, each link's address after its words."""
-
-    BLOCKS = frozenset(
-        {"p", "div", "blockquote", "ul", "ol", "li", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
-    )
-    HIDDEN = frozenset({"script", "style"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.links: list[tuple[str, int]] = []  # (href, where its words began)
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.HIDDEN:
-            self.hidden += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-        elif tag == "a":
-            href = (dict(attrs).get("href") or "").strip()
-            self.links.append((href, len(self.parts)))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-        elif tag == "a" and self.links:
-            href, start = self.links.pop()
-            words = "".join(self.parts[start:]).strip()
-            if href.lower().startswith(("http://", "https://", "mailto:")) and href != words:
-                self.parts.append(f" ({href})")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def comment_text(html: str) -> str:
-    """A WordPress comment (HTML-ish, paragraphs as blank lines) as plain text."""
-    # A newline is itself a line break in WordPress's text (wpautop makes it one), so
-    # a <br /> at a line's end is the same break, not a second.
-    text = BR_AT_LINE_END.sub("\n", html.replace("\r\n", "\n"))
-    if "<" in text or "&" in text:  # most comments are plain words: no parser needed
-        parser = _PlainText()
-        parser.feed(text)
-        parser.close()
-        text = "".join(parser.parts)
-    lines = [line.rstrip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from blog.importing import wordpress
+from blog.importing.comment_text import comment_text
 from blog.importing.convert import convert_body
 from blog.importing.records import (
     CommentStatus,
@@ -364,7 +365,7 @@ def test_a_comments_html_becomes_plain_text(v12):
     ],
 )
 def test_comment_text(html, text):
-    assert wordpress.comment_text(html) == text
+    assert comment_text(html, newlines=True) == text
 
 
 def test_threads_three_and_four_deep(v12):
