@@ -174,8 +174,7 @@ def insert_comments(
 
 def insert_own_rows(model: type[models.Model], rows: Sequence[dict[str, object]]) -> None:
     """Insert into ``model``'s own table (not its parents'): bulk_create cannot for a
-    multi-table model. Columns not given get their field's default. Values go through
-    their field's preparation (a JSON list becomes its text)."""
+    multi-table model. Columns not given get their field's default."""
     if not rows:
         return
     fields = model._meta.local_concrete_fields
@@ -189,8 +188,15 @@ def insert_own_rows(model: type[models.Model], rows: Sequence[dict[str, object]]
     columns = ", ".join(quote(f.column) for f in [*given, *missing])
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # nosec B608 # quoted names from _meta; values are parameters
+    # Plain integers, booleans and strings go as they are; a JSON list becomes its text.
+    json = [isinstance(f, models.JSONField) for f in given]
     values = [
-        tuple(f.get_db_prep_save(row[f.name], connection) for f in given) + defaults for row in rows
+        tuple(
+            f.get_db_prep_save(row[f.name], connection) if as_json else row[f.name]
+            for f, as_json in zip(given, json, strict=True)
+        )
+        + defaults
+        for row in rows
     ]
     with connection.cursor() as cursor:
         for start in range(0, len(values), BATCH_SIZE):
