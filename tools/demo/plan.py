@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_comments_xtd.conf import settings as xtd_settings
 
+# Where the demo data's comments are placed, kept importable from here.
+from blog.discussion.bulk import Place, thread_places  # noqa: F401
 from blog.models import SLUG_MAX_LENGTH, Post, is_visible
 
 from .words import COMMENT_OPENERS, OBJECTS, QUESTIONS, READER_DOMAIN, TAGS, Writer
@@ -54,59 +56,6 @@ COMMENT_WEIGHT_SIGMA = 0.9
 # Replies go mostly to recent comments, as conversations do.
 RECENT_PARENTS = 8
 READERS_PER_COMMENT = 15
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a comment sits in its post's discussion, as django-comments-xtd stores it,
-    with comments named by their index in the order they were written."""
-
-    root: int  # the thread's top-level comment (thread_id)
-    parent: int  # the comment replied to; itself for a top-level one (parent_id)
-    level: int
-    order: int  # position in the thread, depth first, replies in the order written
-    nested_count: int  # replies, replies to them, and so on
-
-
-def thread_places(parents: Sequence[int | None]) -> list[Place]:
-    """The library's thread columns for comments written in this order, each replying to
-    an earlier one (its index) or to none. django-comments-xtd puts a new reply after
-    everything already under its parent and counts it in every ancestor's
-    ``nested_count``: a thread's ``order`` is its depth-first order."""
-    count = len(parents)
-    roots, levels = [0] * count, [0] * count
-    children: list[list[int]] = [[] for _ in range(count)]
-    for i, parent in enumerate(parents):
-        if parent is None:
-            roots[i] = i
-        else:
-            if not 0 <= parent < i:
-                raise ValueError(f"Comment {i} replies to {parent}, not an earlier comment.")
-            roots[i], levels[i] = roots[parent], levels[parent] + 1
-            children[parent].append(i)
-    # A reply comes after its parent, so one backward pass adds up each subtree.
-    sizes = [1] * count
-    for i in range(count - 1, -1, -1):
-        if parents[i] is not None:
-            sizes[parents[i]] += sizes[i]
-    orders = [0] * count
-    for root in (i for i, parent in enumerate(parents) if parent is None):
-        stack, position = [root], 0
-        while stack:
-            i = stack.pop()
-            position += 1
-            orders[i] = position
-            stack.extend(reversed(children[i]))
-    return [
-        Place(
-            root=roots[i],
-            parent=i if parents[i] is None else parents[i],
-            level=levels[i],
-            order=orders[i],
-            nested_count=sizes[i] - 1,
-        )
-        for i in range(count)
-    ]
 
 
 @dataclass(frozen=True)

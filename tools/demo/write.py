@@ -19,10 +19,11 @@ from django_comments.models import Comment as BaseComment
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import XtdComment
 
+from blog.discussion.bulk import NewComment, Place, insert_comments, thread_places
 from blog.models import Comment, Post, Reference, TaggedPost
 from blog.writing import PostWrites, post_writes, tags_named
 
-from .plan import DEMO_USERNAME, SLUG_PREFIX, PlannedPost, plan, thread_places
+from .plan import DEMO_USERNAME, SLUG_PREFIX, PlannedPost, plan
 
 BATCH_SIZE = 1000
 COMMENT_BATCH_SIZE = 10_000
@@ -199,64 +200,24 @@ def _write_comments(posts: Sequence[Post], planned: Sequence[PlannedPost]) -> in
 def _write_comment_batch(
     batch: Sequence[tuple[Post, PlannedPost]], site: Site, content_type: ContentType
 ) -> None:
-    rows = [
-        BaseComment(
-            content_type=content_type,
-            object_pk=str(post.pk),
-            site=site,
-            user_name=c.user_name,
-            user_email=c.user_email,
-            user_url="",
-            comment=c.text,
-            submit_date=c.submit_date,
-            is_public=c.is_public,
-            is_removed=c.is_removed,
+    comments: list[NewComment] = []
+    places: list[Place] = []
+    for post, p in batch:
+        offset = len(comments)
+        places.extend(
+            place.shifted(offset) for place in thread_places([c.parent for c in p.comments])
         )
-        for post, p in batch
-        for c in p.comments
-    ]
-    BaseComment.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    ids = iter(row.pk for row in rows)
-    xtd_rows, blog_rows = [], []
-    for _, p in batch:
-        pks = [next(ids) for _ in p.comments]
-        places = thread_places([c.parent for c in p.comments])
-        for pk, place, c in zip(pks, places, p.comments, strict=True):
-            xtd_rows.append(
-                {
-                    "comment_ptr": pk,
-                    "thread_id": pks[place.root],
-                    "parent_id": pks[place.parent],
-                    "level": place.level,
-                    "order": place.order,
-                    "followup": False,
-                    "nested_count": place.nested_count,
-                }
+        comments.extend(
+            NewComment(
+                post_pk=post.pk,
+                user_name=c.user_name,
+                user_email=c.user_email,
+                comment=c.text,
+                submit_date=c.submit_date,
+                is_public=c.is_public,
+                is_removed=c.is_removed,
+                is_highlighted=c.is_highlighted,
             )
-            blog_rows.append({"xtdcomment_ptr": pk, "is_highlighted": c.is_highlighted})
-    _insert_own_rows(XtdComment, xtd_rows)
-    _insert_own_rows(Comment, blog_rows)
-
-
-def _insert_own_rows(model: type[models.Model], rows: Sequence[dict[str, object]]) -> None:
-    """Insert into ``model``'s own table (not its parents'): bulk_create cannot for a
-    multi-table model. Columns not given get their field's default. The values given
-    are plain integers and booleans, which every backend takes as they are."""
-    if not rows:
-        return
-    fields = model._meta.local_concrete_fields
-    unknown = set(rows[0]) - {f.name for f in fields}
-    if unknown:
-        raise ValueError(f"{model.__name__} has no column for {sorted(unknown)}.")
-    given = [f.name for f in fields if f.name in rows[0]]
-    missing = [f for f in fields if f.name not in rows[0]]
-    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in missing)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in given)
-    columns = ", ".join([columns, *(quote(f.column) for f in missing)])
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # nosec B608 # quoted names from _meta; values are parameters
-    values = [tuple(row[name] for name in given) + defaults for row in rows]
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), BATCH_SIZE):
-            cursor.executemany(sql, values[start : start + BATCH_SIZE])
+            for c in p.comments
+        )
+    insert_comments(comments, places, site=site, content_type=content_type)
