@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from taggit.models import Tag
 
@@ -170,7 +171,16 @@ def tags_named(names: Iterable[str]) -> dict[str, Tag]:
         return {}
     found: dict[str, Tag] = {}
     lowered = [name.lower() for name in wanted.values()]
-    candidates = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=lowered)
+    # SQLite's LOWER() folds ASCII letters only: "Éducation" stays as it is there, so
+    # the usual spellings of each name are looked for as they are too.
+    spellings = {
+        variant
+        for name in wanted.values()
+        for variant in (name, name.lower(), name.upper(), name.capitalize(), name.title())
+    }
+    candidates = Tag.objects.annotate(lowered=Lower("name")).filter(
+        Q(lowered__in=lowered) | Q(name__in=spellings)
+    )
     for tag in candidates.order_by("pk"):
         found.setdefault(tag.name.casefold(), tag)
     missing = [
