@@ -4,6 +4,8 @@ and blog.redirects answers from, for staff to see, correct and add to by hand.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -74,11 +76,15 @@ class RedirectAdmin(admin.ModelAdmin):
     def leads_to(self, row: Redirect) -> str:
         """The new address, as a link readers would follow; said plainly when readers
         are not sent there (a post not public yet, an address off the site)."""
-        path = row.target_path()
-        if target_of(row) is None:
-            return format_html('{} <span class="redirect-unused">(not followed: {})</span>',
-                               path, _why_not(row))  # fmt: skip
-        return format_html('<a href="{}">{}</a>', path, path)
+        target = target_of(row)
+        if target is None:
+            return format_html(
+                '{} <span class="redirect-unused">(not followed: {})</span>',
+                row.new_path or str(row.post or row.tag),
+                _why_not(row),
+            )
+        # The address as readers read it ("/tags/protección/"), linked as it is sent.
+        return format_html('<a href="{}">{}</a>', target, unquote(target))
 
     @admin.display(description="Source", ordering="source")
     def source_label(self, row: Redirect) -> str:
@@ -94,4 +100,6 @@ class RedirectAdmin(admin.ModelAdmin):
 def _why_not(row: Redirect) -> str:
     if row.post_id is not None:
         return "the post is not public"
+    if row.tag_id is not None:
+        return "the tag has no address"
     return "not an address on this site"

@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import NoReverseMatch
 
 from .models import Comment, Post, Redirect
 from .models.redirects import is_local_path
@@ -106,7 +107,11 @@ def target_of(row: Redirect, show_comment: str = "") -> str | None:
             return None
         comment = comment_at(row.post, show_comment) if show_comment else None
         return comment.get_absolute_url() if comment else row.post.get_absolute_url()
-    target = row.target_path()
+    try:
+        target = row.target_path()
+    except NoReverseMatch:  # a tag whose slug no address can carry: the 404 stands
+        logger.warning("Old address %r leads to a tag with no address", row.old_path)
+        return None
     if not is_local_path(target):
         logger.warning("Old address %r leads off the site (%r): not followed", row.old_path, target)
         return None

@@ -321,6 +321,19 @@ class AdminTests(TestCase):
         links = [a["href"] for a in page.select("#result_list td.field-leads_to a")]
         self.assertEqual(links, ["/2014/04/15/pressure-of-work/", "/feeds/rss/", "/privacy/"])
 
+    def test_a_row_readers_are_not_sent_along_says_why(self):
+        draft = make_post("Not yet", status=Post.Status.DRAFT)
+        Redirect.objects.create(old_path="/2014/05/not-yet.html", post=draft)
+        page = soup(self.client.get(self.LIST, {"q": "not-yet"}))
+        cell = page.select_one("#result_list td.field-leads_to")
+        self.assertIsNone(cell.select_one("a"))
+        self.assertIn("not followed: the post is not public", cell.get_text(" ", strip=True))
+
+    def test_the_change_page_says_where_the_row_came_from(self):
+        page = soup(self.client.get(reverse("admin:blog_redirect_change", args=[self.row.pk])))
+        self.assertEqual(page.select_one("input[name=old_path]")["value"], self.row.old_path)
+        self.assertIn("Blogger", page.select_one(".field-source_label").get_text())
+
     def test_search_and_filter(self):
         page = soup(self.client.get(self.LIST, {"q": "pressure"}))
         self.assertEqual(len(page.select("#result_list tbody tr")), 1)
