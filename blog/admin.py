@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
+from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
 from .admin_editor import PostEditorMixin, state_of
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
 from .importing.adminpage import PostImportMixin

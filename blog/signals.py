@@ -10,7 +10,9 @@ from elsewhere is caught here and sent the same way (``post_changed``):
 - a tag renamed or deleted in taggit's admin, which changes the posts that carry it.
 
 Everything else readers' pages show (comments, authors, the site) and any bulk UPDATE
-renews the page cache's token directly, in the transaction of the change.
+renews the page cache's token directly, in the transaction of the change; so does an
+old address (a Redirect row, blog.redirects), so that no response kept under the old
+token can outlive a change of where it leads.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 from taggit.models import Tag
 
-from .models import Comment, Post, Reference, TaggedPost, rows_updated
+from .models import Comment, Post, Redirect, Reference, TaggedPost, rows_updated
 from .pagecache import invalidate
 from .writing import post_changed, posts_changed
 
@@ -102,7 +104,7 @@ def post_deleted(sender, **kwargs) -> None:
 # Any change makes all cached pages unreachable (blog.pagecache), in the transaction of
 # the change itself. Deliberately broad: a missed dependency would be a stale page, an
 # extra one only a cache miss.
-PAGE_SOURCES = [Comment, XtdComment, BaseComment, get_user_model(), Site]
+PAGE_SOURCES = [Comment, XtdComment, BaseComment, get_user_model(), Site, Redirect]
 
 
 def invalidate_pages(sender, update_fields=None, **kwargs) -> None:

@@ -50,6 +50,10 @@ MIDDLEWARE = [
     # Forgets comments' old IP addresses, hourly (blog.operations.privacy): before the page cache,
     # so that requests it serves count too.
     "blog.operations.privacy.IpRetentionMiddleware",
+    # The old blog's addresses (blog.redirects): a 404, or "/?p=12", looked up and sent on
+    # with a 301. Before the page cache, so that it sees every response, one the cache
+    # served included; a page that is not a 404 costs it no query.
+    "blog.redirects.OldAddressMiddleware",
     # Pages for anonymous readers, before the middleware they have no use for.
     "blog.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
