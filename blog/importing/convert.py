@@ -66,7 +66,7 @@ MARKER = re.compile(r"\[\d{1,3}\](?![(\[:])")
 BRACKET = re.compile(r"[\[\]]")
 # Text that Markdown would read as block syntax where a line starts (over-escaping in
 # mid-line is harmless: "\#" and "1\." render as "#" and "1.").
-LINE_HASHES = re.compile(r"(\s|^)(#{1,6}(?:\s|$))")
+LINE_HASHES = re.compile(r"(\s|^)(#)")  # Python-Markdown's "#1" is a heading
 LINE_DASHES = re.compile(r"(\s|^)([-+]+(?:\s|$))")
 LINE_EQUALS = re.compile(r"(\s|^)(=+)(?=\s|$)")
 LINE_NUMBER = re.compile(r"((?:\s|^)\d{1,9})(\.(?:\s|$))")
@@ -112,6 +112,7 @@ def _clean_tree(soup: BeautifulSoup, base_url: str) -> None:
     for tag in soup.find_all(DROPPED):
         tag.decompose()
     _flatten(soup)
+    _merge_neighbours(soup)
     for table in soup.find_all("table", class_="tr-caption-container"):
         # Blogger's image with its caption: the image, then the caption on its line.
         for part in table.find_all(["tbody", "thead", "tfoot", "tr"]):
@@ -145,6 +146,22 @@ def _flatten(soup: BeautifulSoup) -> None:
         for child in list(tag.contents):
             child.extract()
         tag.append(NavigableString(text))
+
+
+SAME_MARK = {"b": "strong", "strong": "strong", "i": "em", "em": "em"}
+
+
+def _merge_neighbours(soup: BeautifulSoup) -> None:
+    """``<em>a</em><i>b</i>`` as one ``<em>ab</em>``: written side by side, Markdown's
+    "*a**b*" would read as strong."""
+    for tag in soup.find_all(list(SAME_MARK)):
+        if tag.parent is None:
+            continue  # merged into its neighbour already
+        tag.name = SAME_MARK[tag.name]
+        while isinstance(after := tag.next_sibling, Tag) and SAME_MARK.get(after.name) == tag.name:
+            for child in list(after.contents):
+                tag.append(child.extract())
+            after.decompose()
 
 
 def absolute_url(url: str, base_url: str) -> str:
@@ -266,7 +283,7 @@ class _BodyConverter(MarkdownConverter):
         # what it showed instead of nothing.
         src = str(el.get("src") or "")
         if urlsplit(src).scheme in IMAGE_SCHEMES:
-            return f" <{src}> "
+            return f"\n\n<{src}>\n\n"
         return ""
 
     convert_embed = convert_iframe
@@ -454,7 +471,7 @@ def _note_text(markdown_text: str) -> tuple[str, str]:
     """A note's citation as plain text and its one link (if it has exactly one)."""
     rendered = markdown.markdown(markdown_text)
     soup = BeautifulSoup(rendered, "html.parser")
-    citation = " ".join(soup.get_text(" ").split())
+    citation = " ".join(soup.get_text().split())
     links = {str(a.get("href")) for a in soup.find_all("a") if a.get("href")}
     url = links.pop() if len(links) == 1 else ""
     if urlsplit(url).scheme not in IMAGE_SCHEMES or len(url) > REFERENCE_URL_MAX:
@@ -512,6 +529,7 @@ CLOSE_BLOCK = re.compile(rf"(</{AUTOP_BLOCKS}>)", re.IGNORECASE)
 ONLY_BLOCK_TAG = re.compile(rf"^(</?{AUTOP_BLOCKS}[^>]*>)$", re.IGNORECASE)
 PROTECTED_OPENING = re.compile(r"<(pre|script|style)\b", re.IGNORECASE)
 TAG_TEXT = re.compile(r"<[^<>]*>")
+QUOTE_OPENING = re.compile(r"(<blockquote\b[^>]*>)(?=[^<\s])", re.IGNORECASE)
 DOUBLE_BR = re.compile(r"<br\s*/?>\s*<br\s*/?>", re.IGNORECASE)
 
 
@@ -547,7 +565,13 @@ def wpautop(text: str) -> str:
         # A block's opening tag may begin the chunk ("<li>text"): no <p> then, but the
         # text's line breaks still count.
         lines = "<br />\n".join(line.strip() for line in chunk.split("\n"))
-        out.append(lines if OPEN_BLOCK.match(chunk) else f"<p>{lines}</p>")
+        # A quote's text is paragraphs inside it, as WordPress moves them.
+        if opening := QUOTE_OPENING.match(lines):
+            out.append(f"{opening.group(1)}<p>{lines[opening.end() :]}</p>")
+        elif lines.lower().endswith("</blockquote>") and not OPEN_BLOCK.match(chunk):
+            out.append(f"<p>{lines[: -len('</blockquote>')]}</p></blockquote>")
+        else:
+            out.append(lines if OPEN_BLOCK.match(chunk) else f"<p>{lines}</p>")
     text = "\n".join(out)
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
