@@ -101,8 +101,7 @@ def test_wordpress_autop_and_captions():
     rendered = render_markdown(converted.body)
     assert (
         "<p>Passing child protection to the <strong>private</strong> sector<br>\n"
-        "is no guarantee.</p>"
-        in rendered
+        "is no guarantee.</p>" in rendered
     )
     assert "<h2>What next</h2>" in rendered
     assert re.search(r"<li>two\s*<ol>\s*<li>nested</li>", rendered)
