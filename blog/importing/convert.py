@@ -63,6 +63,10 @@ REFERENCE_URL_MAX = 500  # Reference.url's max_length
 
 # A marker the site links to reference N ("[2]"), unless it opens a Markdown link.
 MARKER = re.compile(r"\[\d{1,3}\](?![(\[:])")
+# What Python-Markdown would read as an entity, a tag or a block quote, not as text.
+LOOKS_LIKE_ENTITY = re.compile(r"&(?=[#A-Za-z])")  # browsers take "&copy" and "&#1" too
+LOOKS_LIKE_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+LINE_QUOTE = re.compile(r"^([ \t]*)>", re.MULTILINE)
 BRACKET = re.compile(r"[\[\]]")
 # Text that Markdown would read as block syntax where a line starts (over-escaping in
 # mid-line is harmless: "\#" and "1\." render as "#" and "1.").
@@ -195,10 +199,14 @@ def _images(soup: BeautifulSoup) -> tuple[str, ...]:
 
 
 def escape_text(text: str) -> str:
-    """Text that must read as itself in Python-Markdown (whose escapable characters do
-    not include ``<`` and ``&``: those become entities, which nh3 keeps as text)."""
+    """Text that must read as itself in Python-Markdown. Its escapable characters do
+    not include ``<`` and ``&``, so those become entities, but only where Markdown would
+    read them otherwise (an entity, a tag, a block quote): "Fish & chips" stays as
+    typed, for the editor who opens the post."""
     text = text.replace("\\", "\\\\")
-    text = htmllib.escape(text, quote=False)  # & < >; ">" would open a block quote
+    text = LOOKS_LIKE_ENTITY.sub("&amp;", text)
+    text = LOOKS_LIKE_TAG.sub("&lt;", text)
+    text = LINE_QUOTE.sub(r"\1&gt;", text)
     for char in "*_`":
         text = text.replace(char, "\\" + char)
     # Brackets could make links; a marker "[2]" stays bare for the site's citations.

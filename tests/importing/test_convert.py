@@ -140,7 +140,12 @@ def test_wpautop_leaves_blocks_alone():
         ),
         (
             "<p>&lt;script&gt;x&lt;/script&gt; &amp;copy; a &gt; b</p>",
-            "&lt;script&gt;x&lt;/script&gt; &amp;copy; a &gt; b",
+            "&lt;script>x&lt;/script> &amp;copy; a > b",
+        ),
+        # Left as typed where Markdown reads it as text: the editor sees what was meant.
+        (
+            "<p>Fish &amp; chips, 2 &lt; 3 &amp;&amp; 5 &gt; 4</p><p>&gt; not a quote</p>",
+            "Fish & chips, 2 < 3 && 5 > 4\n\n&gt; not a quote",
         ),
         (
             "<p>[a](http://x) [1] see [2](x) and [3]</p>",
