@@ -35,18 +35,17 @@ in them), so ``allow_comments`` stays True.
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element  # nosec B405 # elements already parsed by defusedxml
 
-from django.conf import settings
 from django.utils.text import slugify
 
 from .comment_text import comment_text
 from .convert import convert_body
+from .limits import check_length
 from .records import (
     CommentStatus,
     ImportFileError,
@@ -77,42 +76,6 @@ NO_EMAIL = "noreply@blogger.com"  # what Blogger writes for everyone's e-mail ad
 
 ENTRY = f"{{{ATOM}}}entry"
 SETTINGS_REASON = "Blogger's settings and template are not imported"
-# The longest body HTML read; the posts' bodies are kept whole, but not without end.
-BODY_MAX_LENGTH = 1_000_000
-# Source ids are kept in a column of 255, with the "blogger:" prefix.
-SOURCE_ID_MAX_LENGTH = 255
-
-
-@functools.cache
-def _limits() -> dict[str, int]:
-    """The columns' lengths, from the models that hold them, so that a field too long
-    is refused here, with its place in the file, rather than cut or failing mid-write."""
-    from django.contrib.auth import get_user_model
-    from taggit.models import Tag
-
-    from blog.models import Comment, Post
-    from blog.models.redirects import OLD_PATH_MAX_LENGTH
-
-    def length(model, name: str) -> int:
-        return model._meta.get_field(name).max_length
-
-    return {
-        "title": length(Post, "title"),
-        "slug": length(Post, "slug"),
-        "tag": length(Tag, "name"),
-        "name": length(Comment, "user_name"),
-        "email": length(Comment, "user_email"),
-        "url": length(Comment, "user_url"),
-        "body": BODY_MAX_LENGTH,
-        "path": OLD_PATH_MAX_LENGTH,
-        "username": length(get_user_model(), "username"),
-        "source_id": SOURCE_ID_MAX_LENGTH,
-    }
-
-
-def comment_max_length() -> int:
-    """The longest comment the site takes (django-comments' setting, 3000 unless set)."""
-    return getattr(settings, "COMMENT_MAX_LENGTH", 3000)
 
 
 def read(file: BinaryIO) -> Iterator[Record]:
@@ -121,24 +84,6 @@ def read(file: BinaryIO) -> Iterator[Record]:
     (before or while yielding) for a file that is not a Blogger export or cannot be
     imported whole."""
     return _Reader(file).records()
-
-
-class _Watched:
-    """The file as the parser reads it, asking ``look`` before every read after the
-    first, so that the root element is judged as soon as the parser has seen it: a
-    WordPress export given here is refused at once, not parsed to its end (its items
-    are not the entries looked for, and the tree would keep them all)."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file = file
-        self.look = lambda: None
-        self._reads = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if self._reads:
-            self.look()
-        self._reads += 1
-        return self.file.read(size)
 
 
 def _child(element: Element | None, namespace: str, name: str) -> Element | None:
@@ -175,10 +120,9 @@ def _is_web_address(address: str) -> bool:
 
 class _Reader:
     def __init__(self, file: BinaryIO) -> None:
-        self.watched = _Watched(file)
-        self.items = XmlItems(self.watched, item_tags=frozenset({ENTRY}), parent_depth=0)
-        self.watched.look = self._look_at_root
-        self.root_seen = False
+        self.items = XmlItems(
+            file, item_tags=frozenset({ENTRY}), parent_depth=0, check_root=_check_root
+        )
         self.started = False
         self.base_url = ""
         self.authors: set[str] = set()  # keys of the authors already yielded
@@ -188,31 +132,12 @@ class _Reader:
 
     # The file as a whole ------------------------------------------------------------
 
-    def _look_at_root(self) -> None:
-        root = self.items.root
-        if self.root_seen or root is None:
-            return
-        self.root_seen = True
-        if root.tag != f"{{{ATOM}}}feed":
-            name = local_name(root.tag)
-            hint = (
-                " (an RSS feed, or a WordPress export: import that with import_wordpress)"
-                if name == "rss"
-                else ""
-            )
-            raise ImportFileError(
-                f"This is not a Blogger export: its root element is <{name}>, where Blogger's "
-                f"is an Atom <feed>{hint}."
-            )
-
     def records(self) -> Iterator[Record]:
         for entry, position in self.items:
             if not self.started:
-                self._look_at_root()
                 yield self._start(entry, position)
             yield from self._entry(entry, position)
         if not self.started:
-            self._look_at_root()
             yield self._start(None, None)
 
     def _start(self, first: Element | None, position: Position | None) -> SourceBlog:
@@ -605,11 +530,19 @@ def _date(
 
 def _check(value: str, limit: str, field: str, item: str, position: Position) -> str:
     """``value``, or ImportFileError when it is longer than the column it goes to."""
-    # The comments' limit is a setting, read each time; the columns' lengths are fixed.
-    maximum = comment_max_length() if limit == "comment" else _limits()[limit]
-    if len(value) > maximum:
-        raise ImportFileError(
-            f"The {field} of the {item} ({position}) is {len(value):,} characters long; "
-            f"the site keeps {maximum:,} at most. Shorten it and export again."
+    return check_length(value, limit, field=field, where=f"The {item} ({position})")
+
+
+def _check_root(root: Element) -> None:
+    """A Blogger export is an Atom feed: anything else is refused at its first element."""
+    if root.tag != f"{{{ATOM}}}feed":
+        name = local_name(root.tag)
+        hint = (
+            " (an RSS feed, or a WordPress export: import that with import_wordpress)"
+            if name == "rss"
+            else ""
         )
-    return value
+        raise ImportFileError(
+            f"This is not a Blogger export: its root element is <{name}>, where Blogger's "
+            f"is an Atom <feed>{hint}."
+        )

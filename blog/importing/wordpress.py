@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 from .comment_text import comment_text
 from .convert import convert_body
+from .limits import BODY_MAX_LENGTH, check_length, max_length
 from .records import (
     CommentStatus,
     ImportFileError,
@@ -59,21 +60,9 @@ WP_NAMESPACES = {
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 
-# The columns the records end in (blog.models, django_comments).
-MAX_TITLE = 200
-MAX_SLUG = 120
-MAX_NAME = 50
-MAX_EMAIL = 254
-MAX_URL = 200
-MAX_COMMENT = 3000
-MAX_BODY = 1_000_000
-MAX_SOURCE_ID = 255
-MAX_USERNAME = 150
-MAX_TAG = 100  # taggit's Tag.name
-MAX_PATH = 500  # Redirect.old_path
 # An item's HTML this much longer than the longest body is refused before it is
 # converted: converting it would only take long to reach the same refusal.
-MAX_HTML = 4 * MAX_BODY
+MAX_HTML = 4 * BODY_MAX_LENGTH
 
 NO_DATE = "0000-00-00 00:00:00"
 MAX_OFFSET = datetime.timedelta(hours=14)
@@ -112,20 +101,11 @@ def read(file: BinaryIO) -> Iterator[Record]:
     return _Reader(file).records()
 
 
-class _Watched:
-    """The export file, checked between the chunks the parser is given: a file whose
-    root is not ``rss`` (a Blogger export's Atom feed) is refused at once, rather than
-    read to its end, since none of its elements would ever be handed over."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        self.file = file
-        self.items: XmlItems | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        root = self.items.root if self.items else None
-        if root is not None and root.tag != "rss":
-            raise _not_wxr(f"its root element is <{local_name(root.tag)}>, not <rss>", root)
-        return self.file.read(size)
+def _check_root(root: ET.Element) -> None:
+    """A WXR is RSS: a file whose root is not ``rss`` (a Blogger export's Atom feed)
+    is refused at its first element."""
+    if root.tag != "rss":
+        raise _not_wxr(f"its root element is <{local_name(root.tag)}>, not <rss>", root)
 
 
 def _not_wxr(why: str, root: ET.Element | None = None) -> ImportFileError:
@@ -140,7 +120,7 @@ def _not_wxr(why: str, root: ET.Element | None = None) -> ImportFileError:
 
 class _Reader:
     def __init__(self, file: BinaryIO) -> None:
-        self.watched = _Watched(file)
+        self.file = file
         self.xml: XmlItems | None = None
         self.wp = ""  # "{http://wordpress.org/export/1.2/}"
         self.version = ""
@@ -159,7 +139,7 @@ class _Reader:
 
     def records(self) -> Iterator[Record]:
         self.xml = XmlItems(
-            self.watched,
+            self.file,
             item_tags=frozenset(
                 # The channel's authors, categories, tags and terms are handed over
                 # too, so that they are not kept in the tree after use.
@@ -173,8 +153,8 @@ class _Reader:
                 }
             ),
             parent_depth=1,
+            check_root=_check_root,
         )
-        self.watched.items = self.xml
         started = False
         for element, position in self.xml:
             if not started:
@@ -211,7 +191,7 @@ class _Reader:
         base = _text(channel.find(f"{self.wp}base_blog_url")) or _text(channel.find("link"))
         self.base_url = _base_url(base)
         self.prefix = urlsplit(self.base_url).path.rstrip("/")
-        _limit("the channel", "blog title", title, MAX_TITLE)
+        _limit("the channel", "blog title", title, "title")
         return SourceBlog(platform="wordpress", title=title, base_url=self.base_url)
 
     def _author(self, element: ET.Element) -> Iterator[Record]:
@@ -230,9 +210,9 @@ class _Reader:
         )
         email = _text(element.find(f"{wp}author_email"))
         where = f"the author {login[:50]!r}"
-        _limit(where, "login", login, MAX_USERNAME)
-        _limit(where, "display name", display, MAX_TITLE)
-        _limit(where, "e-mail address", email, MAX_EMAIL)
+        _limit(where, "login", login, "username")
+        _limit(where, "display name", display, "title")
+        _limit(where, "e-mail address", email, "email")
         author_id = _text(element.find(f"{wp}author_id"))
         if author_id:
             self.authors_by_id[author_id] = login
@@ -283,7 +263,7 @@ class _Reader:
         if creator and creator not in self.authors_known:
             # WXR 1.0 lists no authors (and a later export may omit one): the login
             # is all there is to know of them.
-            _limit(f"item {post_id}", "author (dc:creator)", creator, MAX_USERNAME)
+            _limit(f"item {post_id}", "author (dc:creator)", creator, "username")
             self.authors_known.add(creator)
             yield SourceAuthor(key=creator, username=creator, display_name=creator)
 
@@ -304,16 +284,19 @@ class _Reader:
         wp = self.wp
         where = f"{position} (post {post_id})"
         _limit(
-            where, "source id (the blog's address and the post's id)", source_id, MAX_SOURCE_ID - 30
+            where,
+            "source id (the blog's address and the post's id)",
+            source_id,
+            max_length("source_id") - 30,
         )
         title = _text(item.find("title"))
-        _limit(where, "title", title, MAX_TITLE)
+        _limit(where, "title", title, "title")
         slug = unquote(_text(item.find(f"{wp}post_name")))
-        _limit(where, "slug (wp:post_name)", slug, MAX_SLUG)
+        _limit(where, "slug (wp:post_name)", slug, "slug")
         html = _text(item.find(f"{CONTENT}encoded"), strip=False)
         _limit(where, "body (content:encoded)", html, MAX_HTML)
         converted = convert_body(html, base_url=self.base_url, autop=True)
-        _limit(where, "body", converted.body, MAX_BODY)
+        _limit(where, "body", converted.body, "body")
 
         local = _text(item.find(f"{wp}post_date"))
         gmt = _text(item.find(f"{wp}post_date_gmt"))
@@ -351,7 +334,7 @@ class _Reader:
 
         # An address longer than the redirects' column could not be kept; none that
         # WordPress makes comes near it.
-        addresses = [a for a in addresses if len(a.path) <= MAX_PATH]
+        addresses = [a for a in addresses if len(a.path) <= max_length("path")]
         return SourcePost(
             source_id=source_id,
             position=position,
@@ -395,7 +378,7 @@ class _Reader:
                 continue
             if domain == "category" and nicename == DEFAULT_CATEGORY:
                 continue
-            _limit(where, f"{'category' if domain == 'category' else 'tag'} name", name, MAX_TAG)
+            _limit(where, f"{'category' if domain == 'category' else 'tag'} name", name, "tag")
             if name.casefold() not in seen:
                 seen.add(name.casefold())
                 tags.append(name)
@@ -460,10 +443,10 @@ class _Reader:
         email = _text(comment.find(f"{wp}comment_author_email"))
         url = _text(comment.find(f"{wp}comment_author_url"))
         text = comment_text(_text(comment.find(f"{wp}comment_content"), strip=False), newlines=True)
-        _limit(where, "author's name", name, MAX_NAME)
-        _limit(where, "author's e-mail address", email, MAX_EMAIL)
-        _limit(where, "author's URL", url, MAX_URL)
-        _limit(where, "text", text, MAX_COMMENT)
+        _limit(where, "author's name", name, "name")
+        _limit(where, "author's e-mail address", email, "email")
+        _limit(where, "author's URL", url, "url")
+        _limit(where, "text", text, "comment")
         submit_date = self._moment(
             where,
             "wp:comment_date",
@@ -519,19 +502,12 @@ def _text(element: ET.Element | None, *, strip: bool = True) -> str:
     return text.strip() if strip else text
 
 
-def _limit(where: str, field: str, value: str, limit: int) -> None:
-    if len(value) > limit:
-        raise ImportFileError(
-            f"{where}: its {field} is {len(value):,} characters long; the site keeps at most "
-            f"{limit:,}. Shorten it in WordPress and export again."
-        )
+def _limit(where: str, field: str, value: str, limit: str | int) -> None:
+    check_length(value, limit, field=field, where=where)
 
 
 def _base_url(url: str) -> str:
-    if len(url) > MAX_URL:
-        raise ImportFileError(
-            f"The blog's address (wp:base_blog_url) is longer than {MAX_URL} characters."
-        )
+    check_length(url, "url", field="address (wp:base_blog_url)", where="The blog")
     return url if not url or url.endswith("/") else url + "/"
 
 

@@ -10,7 +10,7 @@ reference ends the import (billion laughs, external entities), before any of it 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # nosec B405 # only its tree builder: the parser is defusedxml's
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from defusedxml import DefusedXmlException
@@ -35,8 +35,14 @@ class _ItemBuilder(ET.TreeBuilder):
     """A tree builder that sets each finished item aside (with the line it began on)
     and takes it out of the tree, so that the tree never holds more than one."""
 
-    def __init__(self, item_tags: frozenset[str], parent_depth: int) -> None:
+    def __init__(
+        self,
+        item_tags: frozenset[str],
+        parent_depth: int,
+        check_root: Callable[[ET.Element], None] | None,
+    ) -> None:
         super().__init__()
+        self.check_root = check_root
         self.item_tags = item_tags
         self.item_depth = parent_depth + 1
         self.parser: DefusedXMLParser | None = None
@@ -53,6 +59,10 @@ class _ItemBuilder(ET.TreeBuilder):
         element = super().start(tag, attrs)
         if self.root is None:
             self.root = element
+            if self.check_root is not None:
+                # At once: a file of another kind is refused at its first element,
+                # not parsed to its end (its items are not these, and would all stay).
+                self.check_root(element)
         if len(self._open) == self.item_depth and tag in self.item_tags:
             self._start_line = self.line()
         self._open.append(element)
@@ -73,12 +83,20 @@ class XmlItems:
 
     ``item_tags`` are the items' tags with their namespace, and ``parent_depth`` how
     deep their parent is (Blogger's entries are the root's children: 0; WordPress's
-    items are the channel's: 1)."""
+    items are the channel's: 1). ``check_root`` is shown the root element as soon as
+    it is read, and raises ImportFileError for a file of another kind."""
 
-    def __init__(self, file: BinaryIO, *, item_tags: frozenset[str], parent_depth: int) -> None:
+    def __init__(
+        self,
+        file: BinaryIO,
+        *,
+        item_tags: frozenset[str],
+        parent_depth: int,
+        check_root: Callable[[ET.Element], None] | None = None,
+    ) -> None:
         self.file = file
         self.items_read = 0
-        self._builder = _ItemBuilder(item_tags, parent_depth)
+        self._builder = _ItemBuilder(item_tags, parent_depth, check_root)
         self._parser = DefusedXMLParser(
             target=self._builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )

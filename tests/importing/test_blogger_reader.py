@@ -473,28 +473,31 @@ def test_not_xml_is_refused():
 def too_long(field: str) -> tuple[str, str]:
     """An entry with ``field`` one character too long, and the words the error names."""
     if field == "title":
-        return post_entry_xml(title="t" * 201), "title of the post"
+        where = "post “tag:blogger.com,1999:blog-7013.post-1” (item 1, line 2)"
+        return post_entry_xml(title="t" * 201), f"{where}: its title"
     if field == "slug":
-        return post_entry_xml(link=f"https://example.blogspot.com/2014/04/{'s' * 121}.html"), "slug"
+        link = f"https://example.blogspot.com/2014/04/{'s' * 121}.html"
+        return post_entry_xml(link=link), "its slug"
     if field == "body":
-        return post_entry_xml(content="b" * 1_000_001), "body of the post"
+        return post_entry_xml(content="b" * 1_000_001), "its body"
     if field == "label":
-        return post_entry_xml(labels=("l" * 101,)), "label of the post"
+        return post_entry_xml(labels=("l" * 101,)), "its label"
     if field == "name":
-        return comment_entry("9", post="1", author=f"<name>{'n' * 51}</name>"), "commenter's name"
+        author = f"<name>{'n' * 51}</name>"
+        return comment_entry("9", post="1", author=author), "its commenter's name"
     if field == "email":
         address = "e" * 243 + "@example.org"  # 255 characters
         return (
             comment_entry("9", post="1", author=f"<name>Ann</name><email>{address}</email>"),
-            "commenter's e-mail address",
+            "its commenter's e-mail address",
         )
     if field == "url":
         address = "https://example.org/" + "u" * 181  # 201 characters
         return comment_entry(
             "9", post="1", author=f"<name>Ann</name><uri>{address}</uri>"
-        ), "commenter's address"
+        ), "its commenter's address"
     if field == "text":
-        return comment_entry("9", post="1", content="c" * 3001), "text of the comment"
+        return comment_entry("9", post="1", content="c" * 3001), "its text"
     raise AssertionError(field)
 
 
@@ -513,7 +516,8 @@ def test_a_field_too_long_is_refused_naming_item_and_field(field):
 
 def test_the_comment_limit_follows_the_setting(settings):
     settings.COMMENT_MAX_LENGTH = 20
-    with pytest.raises(ImportFileError, match=r"text of the comment.*20 at most"):
+    refusal = r"its text is 21 characters long; the site keeps 20 at most"
+    with pytest.raises(ImportFileError, match=refusal):
         read_bytes(classic_export(comment_entry("9", post="1", content="c" * 21)))
     settings.COMMENT_MAX_LENGTH = 3000
     assert (
