@@ -242,6 +242,8 @@ class _Reader:
         if not is_page and not self.feeds_given:
             self.feeds_given = True
             addresses.append(OldAddress("/feeds/posts/default", Kind.FEED))
+            # Blogger's RSS of the same feed: readers subscribed to it stay on RSS.
+            addresses.append(OldAddress("/feeds/posts/default?alt=rss", Kind.FEED))
             addresses.append(OldAddress("/feeds/comments/default", Kind.COMMENTS_FEED))
 
         converted = convert_body(html, base_url=self.base_url)

@@ -115,6 +115,7 @@ def test_classic_published_post(classic):
             "/search/label/learning organisations", Kind.TAG, target="learning organisations"
         ),
         OldAddress("/feeds/posts/default", Kind.FEED),
+        OldAddress("/feeds/posts/default?alt=rss", Kind.FEED),
         OldAddress("/feeds/comments/default", Kind.COMMENTS_FEED),
     )
 
@@ -147,7 +148,7 @@ def test_labels_differing_in_case_are_both_kept_with_an_address_each(classic):
         "/search/label/social work",
         "/search/label/Café culture",
     ]
-    assert len([a for a in addresses if a.kind == Kind.FEED]) == 1
+    assert len([a for a in addresses if a.kind == Kind.FEED]) == 2  # Atom, and ?alt=rss
     assert len([a for a in addresses if a.kind == Kind.COMMENTS_FEED]) == 1
 
 
@@ -313,6 +314,7 @@ def test_new_posts(new):
         OldAddress("/search/label/Social Work", Kind.TAG, target="Social Work"),
         OldAddress("/search/label/social work", Kind.TAG, target="social work"),
         OldAddress("/feeds/posts/default", Kind.FEED),
+        OldAddress("/feeds/posts/default?alt=rss", Kind.FEED),
         OldAddress("/feeds/comments/default", Kind.COMMENTS_FEED),
     )
 

@@ -121,6 +121,13 @@ def test_the_old_blogger_addresses_lead_to_the_post_and_the_comment(client):
     for query in ("", "?m=1"):
         response = client.get(old + query)
         assert (response.status_code, response["Location"]) == (301, post.get_absolute_url())
+    for old_feed, new_feed in [
+        ("/feeds/posts/default", reverse("blog:feed-atom")),
+        ("/feeds/posts/default?alt=rss", reverse("blog:feed-rss")),
+        ("/feeds/comments/default", reverse("blog:feed-comments")),
+        ("/search/label/Social Work", reverse("blog:tag-detail", kwargs={"slug": "social-work"})),
+    ]:
+        assert client.get(old_feed)["Location"] == new_feed
     reply = Comment.objects.get(user_name="Sam Patel")
     response = client.get(old, {"showComment": "1397576700000"})
     assert response["Location"] == reply.get_absolute_url()
