@@ -241,6 +241,24 @@ class _BodyConverter(MarkdownConverter):
         keep_inline_images_in = ["td", "th"]
         escape_misc = False  # escape_text does it, leaving [N] markers bare
 
+    # markdownify drops an emphasis that holds only white space, and the space with
+    # it ("1<b> </b>1" read "11"): a styled space is still a space between words.
+    def _space_kept(convert):  # applied in the class body, on its functions
+        def converted(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+            if text and not text.strip():
+                return " "
+            return convert(self, el, text, parent_tags)
+
+        return converted
+
+    convert_b = _space_kept(MarkdownConverter.convert_b)
+    convert_strong = _space_kept(MarkdownConverter.convert_strong)
+    convert_em = _space_kept(MarkdownConverter.convert_em)
+    convert_i = _space_kept(MarkdownConverter.convert_i)
+    convert_del = _space_kept(MarkdownConverter.convert_del)
+    convert_s = _space_kept(MarkdownConverter.convert_s)
+    del _space_kept
+
     def __init__(self) -> None:
         super().__init__()
         self._first_rows: dict[int, Tag | None] = {}
