@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -251,16 +251,26 @@ class _Loader:
         found = {
             post.source_id: post
             for post in Post.objects.filter(source_id__in=list(records)).only(
-                "pk", "source_id", "source_digest", "slug", "published_at"
+                "pk", "source_id", "source_digest", "slug", "published_at", "body"
             )
         }
         new: list[tuple[Post, SourcePost]] = []
         changed: list[tuple[Post, SourcePost]] = []
+        fetched_now: list[Post] = []
         for source_id, record in records.items():
             digest = record.digest()
             post = found.get(source_id)
             if post is not None and post.source_digest == digest:
-                self.report.count("posts", Outcome.UNCHANGED)
+                # Imported before without --fetch-media: its images are fetched now,
+                # into the body as it stands here (staff may have edited it since).
+                # (An image that failed before is tried again.)
+                remote = [url for url in record.images if url in post.body]
+                body = self.localised(post.body, remote, record.position)
+                if body != post.body:
+                    post.body = body
+                    fetched_now.append(post)
+                else:
+                    self.report.count("posts", Outcome.UNCHANGED)
                 continue
             if post is None:
                 post = Post(source_id=source_id, author_id=self.author_of(record))
@@ -268,7 +278,7 @@ class _Loader:
             else:
                 changed.append((post, record))
             post.title = record.title
-            post.body = self.localised(record)
+            post.body = self.localised(record.body, record.images, record.position)
             post.status = Post.Status(record.status.value)
             post.published_at = record.published_at
             post.allow_comments = record.allow_comments
@@ -277,6 +287,10 @@ class _Loader:
         Post.objects.bulk_create([post for post, _ in new])
         fields = ["title", "body", "status", "published_at", "allow_comments", "source_digest"]
         Post._base_manager.bulk_update([post for post, _ in changed], fields)
+        Post._base_manager.bulk_update(fetched_now, ["body"])
+        self.report.count("posts", Outcome.UPDATED, len(fetched_now))
+        for post in fetched_now:
+            self.writes.add(post.pk)
         # auto_now stamped the clock on insert: the export's own time (or publication).
         written = new + changed
         for post, record in written:
@@ -296,14 +310,15 @@ class _Loader:
             for a in record.old_addresses
         )
 
-    def localised(self, record: SourcePost) -> str:
-        if self.localise is None or not record.images:
-            return record.body
-        result = self.localise(record.body, tuple(record.images))
+    def localised(self, body: str, images: Sequence[str], position: Position) -> str:
+        """``body`` with ``images`` fetched into the media folder (--fetch-media)."""
+        if self.localise is None or not images:
+            return body
+        result = self.localise(body, tuple(images))
         self.report.count("images", Outcome.CREATED, len(result.fetched))
         for failure in result.failures:
             url, reason = _url_and_reason(failure)
-            self.report.skip("image", url, reason, record.position)
+            self.report.skip("image", url, reason, position)
         return result.body
 
     def give_slugs(self, new: list[tuple[Post, SourcePost]]) -> None:
