@@ -32,10 +32,7 @@ from .records import ImportFileError
 from .report import Report
 
 PERMISSION = "blog.import_posts"
-PLATFORMS = [
-    ("blogger", "Blogger (Back up content, .xml)"),
-    ("wordpress", "WordPress (Export, .xml)"),
-]
+PLATFORMS = [("blogger", "Blogger"), ("wordpress", "WordPress")]
 COMMANDS = {"blogger": "import_blogger", "wordpress": "import_wordpress"}
 # How long a checked file waits for its confirmation.
 CONFIRM_WITHIN = 60 * 60
@@ -68,7 +65,12 @@ class AuthorChoice(forms.ModelChoiceField):
 
 
 class ImportForm(forms.Form):
-    platform = forms.ChoiceField(label="The export is from", choices=PLATFORMS)
+    platform = forms.ChoiceField(
+        label="The export is from",
+        choices=PLATFORMS,
+        help_text="Blogger: Settings › Manage blog › Back up content. "
+        "WordPress: Tools › Export › All content.",
+    )
     file = forms.FileField(
         label="Export file",
         help_text=format_lazy(
@@ -79,8 +81,10 @@ class ImportForm(forms.Form):
     author = AuthorChoice(
         queryset=get_user_model().objects.filter(is_staff=True).order_by("username"),
         required=False,
-        empty_label="The export's own authors (accounts made for them)",
+        empty_label="Each post's own author",
         label="Attribute every post to",
+        help_text="Left as it is, an account is made for each of the old blog's authors; "
+        "they cannot sign in until you set a password.",
     )
 
     def clean_file(self):
