@@ -12,7 +12,6 @@ is for the command, on the server, and the page says so.
 from __future__ import annotations
 
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,9 +44,10 @@ def upload_limit() -> int:
 
 
 def waiting_directory() -> Path:
-    """Where checked uploads wait: private to the server's account (mode 0700)."""
-    directory = Path(tempfile.gettempdir()) / "cpsw-blog-imports"
-    directory.mkdir(mode=0o700, exist_ok=True)
+    """Where checked uploads wait (BLOG_IMPORT_WAITING_DIR): the project's own, not a
+    shared temporary folder another account could have made first; mode 0700."""
+    directory = Path(settings.BLOG_IMPORT_WAITING_DIR)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return directory
 
 

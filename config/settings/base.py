@@ -263,6 +263,8 @@ BLOG_BACKUP_DIR = BASE_DIR / "backups"
 # The largest export the admin's import page takes (under nginx's 6 MB body limit,
 # tools/nginx.py); a larger one is imported with the command on the server.
 BLOG_IMPORT_UPLOAD_MAX_BYTES = 5 * 2**20
+# Where an export uploaded in the admin waits, between its check and the import.
+BLOG_IMPORT_WAITING_DIR = BASE_DIR / "var" / "imports"
 
 # Tags: typed comma-separated in the admin, so that "mandatory reporting" is one tag.
 TAGGIT_CASE_INSENSITIVE = True
