@@ -5,8 +5,8 @@ What readers see of a post is derived from three kinds of rows: the post, its nu
 references (the body's ``[N]`` markers become links only for the numbers that exist) and
 its tags (part of the search document). Writers save them one after another: the admin
 saves the post, then its references inline, then its tags; the fixture loader and a
-restore insert them raw; the demo data and the importers (blog.importing) in bulk. So nothing is derived while they are
-being saved. Every writer opens ``post_writes()`` and names the posts it writes; when
+restore insert them raw; the demo data and the importers (blog.importing) in bulk. So
+nothing is derived while they are being saved. Every writer opens ``post_writes()`` and names the posts it writes; when
 the outermost one closes, still inside its transaction, each post's body is rendered
 (``blog.markup.render_markdown``), its search document written (``blog.search``) and
 the page cache's token renewed (``blog.pagecache.invalidate``), once.
