@@ -6,8 +6,9 @@ references (the body's ``[N]`` markers become links only for the numbers that ex
 its tags (part of the search document). Writers save them one after another: the admin
 saves the post, then its references inline, then its tags; the fixture loader and a
 restore insert them raw; the demo data and the importers (blog.importing) in bulk. So
-nothing is derived while they are being saved. Every writer opens ``post_writes()`` and names the posts it writes; when
-the outermost one closes, still inside its transaction, each post's body is rendered
+nothing is derived while they are being saved. Every writer opens ``post_writes()`` and
+names the posts it writes; when the outermost one closes, still inside its transaction,
+each post's body is rendered
 (``blog.markup.render_markdown``), its search document written (``blog.search``) and
 the page cache's token renewed (``blog.pagecache.invalidate``), once.
 
