@@ -145,7 +145,8 @@ class _Reader:
         once the first entry shows that this is a Blogger export."""
         self.started = True
         root = self.items.root
-        assert root is not None  # the parser has read the root to hand over an entry
+        if root is None:  # the parser reads the root before it hands over anything
+            raise ImportFileError("This is not a Blogger export: the file holds no feed.")
         blog_id = _child_text(root, ATOM, "id")
         if not blog_id.startswith(BLOG_ID_PREFIX):
             raise ImportFileError(

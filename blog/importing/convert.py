@@ -481,7 +481,8 @@ def take_notes(body: str) -> tuple[str, tuple[SourceNote, ...]]:
     result = []
     for lines in found:
         match = NOTE_LINE.match(lines[0])
-        assert match is not None  # every note starts with its line
+        if match is None:  # every note starts with its line, as gathered above
+            return body, ()
         number = int(match.group(1))
         citation, url = _note_text("\n".join([match.group(2), *lines[1:]]))
         result.append(SourceNote(number=number, citation=citation, url=url))
