@@ -230,11 +230,7 @@ class _Reader:
 
     def _item(self, item: ET.Element, position: Position) -> Iterator[Record]:
         wp = self.wp
-        post_id = _text(item.find(f"{wp}post_id"))
-        if not post_id.isdigit() or len(post_id) > 20:
-            raise ImportFileError(
-                f"{position}: the item's wp:post_id {post_id[:30]!r} is not a number."
-            )
+        post_id = _id_number(item, f"{wp}post_id", f"{position}: the item's wp:post_id")
         source_id = f"wordpress:{self.base_url}:{post_id}"
         post_type = _text(item.find(f"{wp}post_type")) or "post"
         status = _text(item.find(f"{wp}status"))
@@ -414,11 +410,9 @@ class _Reader:
 
     def _comment(self, comment: ET.Element, position: Position, post_source_id: str) -> Record:
         wp = self.wp
-        comment_id = _text(comment.find(f"{wp}comment_id"))
-        if not comment_id.isdigit() or len(comment_id) > 20:
-            raise ImportFileError(
-                f"{position}: a comment's wp:comment_id {comment_id[:30]!r} is not a number."
-            )
+        comment_id = _id_number(
+            comment, f"{wp}comment_id", f"{position}: a comment's wp:comment_id"
+        )
         source_id = f"{post_source_id}:comment:{comment_id}"
         where = f"{position} (comment {comment_id})"
         comment_type = _text(comment.find(f"{wp}comment_type"))
@@ -495,6 +489,14 @@ class _Reader:
 
 
 # --- values -----------------------------------------------------------------------
+
+
+def _id_number(element: ET.Element, tag: str, what: str) -> str:
+    """The WordPress id in ``element``'s child ``tag``: digits (a row id), or refused."""
+    value = _text(element.find(tag))
+    if not value.isdigit() or len(value) > 20:
+        raise ImportFileError(f"{what} {value[:30]!r} is not a number.")
+    return value
 
 
 def _text(element: ET.Element | None, *, strip: bool = True) -> str:
