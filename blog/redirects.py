@@ -68,7 +68,9 @@ def fallback_paths(request: HttpRequest) -> list[str]:
 
 def find_redirect(paths: list[str]) -> Redirect | None:
     """The row of the first of ``paths`` that has one: one query, its post or tag
-    with it."""
+    with it. A path holding NUL is no row's (PostgreSQL refuses the character in a
+    query, which would answer a 500 for a 404)."""
+    paths = [path for path in paths if "\x00" not in path]
     if not paths:
         return None
     rows = {
