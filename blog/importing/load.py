@@ -46,7 +46,7 @@ from ..discussion import bulk
 from ..models import SLUG_MAX_LENGTH, Comment, Post, Redirect, Reference, TaggedPost
 from ..models.posts import MAX_REFERENCE_NUMBER
 from ..models.redirects import OLD_PATH_MAX_LENGTH
-from ..writing import PostWrites, post_writes, tags_named
+from ..writing import PostWrites, post_writes, tag_posts, tags_named
 from .records import (
     CommentStatus,
     ImportFileError,
@@ -366,13 +366,7 @@ class _Loader:
     def write_tags(self, written: list[tuple[Post, SourcePost]], replacing: list[int]) -> None:
         if replacing:
             TaggedPost.objects.filter(content_object_id__in=replacing).delete()
-        names = {post.pk: _tag_names(record.tags) for post, record in written}
-        tags = tags_named(sorted({name for wanted in names.values() for name in wanted}))
-        taggings = []
-        for post_pk, wanted in names.items():
-            pks = {tags[name].pk for name in wanted}
-            taggings.extend(TaggedPost(content_object_id=post_pk, tag_id=pk) for pk in sorted(pks))
-        TaggedPost.objects.bulk_create(taggings)
+        tags = tag_posts({post.pk: _tag_names(record.tags) for post, record in written})
         for tag in tags.values():
             self.count_tag(tag)
 

@@ -20,8 +20,8 @@ from django_comments.models import CommentFlag
 from django_comments_xtd.models import XtdComment
 
 from blog.discussion.bulk import NewComment, Place, insert_comments, thread_places
-from blog.models import Comment, Post, Reference, TaggedPost
-from blog.writing import PostWrites, post_writes, tags_named
+from blog.models import Comment, Post, Reference
+from blog.writing import PostWrites, post_writes, tag_posts
 
 from .plan import DEMO_USERNAME, SLUG_PREFIX, PlannedPost, plan
 
@@ -163,17 +163,12 @@ def write(planned: Sequence[PlannedPost], author, writes: PostWrites) -> Counts:
     ]
     Reference.objects.bulk_create(references, batch_size=BATCH_SIZE)
 
-    tags = tags_named(sorted({name for p in planned for name in p.tags}))
-    taggings = [
-        TaggedPost(content_object=post, tag=tags[name])
-        for post, p in zip(posts, planned, strict=True)
-        for name in p.tags
-    ]
-    TaggedPost.objects.bulk_create(taggings, batch_size=BATCH_SIZE)
+    tag_posts({post.pk: p.tags for post, p in zip(posts, planned, strict=True)})
 
     writes.add_many(posts)
     comments = _write_comments(posts, planned)
-    return Counts(len(posts), comments, len(references), len(taggings))
+    taggings = sum(len(p.tags) for p in planned)
+    return Counts(len(posts), comments, len(references), taggings)
 
 
 def _write_comments(posts: Sequence[Post], planned: Sequence[PlannedPost]) -> int:
