@@ -38,12 +38,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils.text import slugify
 from taggit.models import Tag
 
 from .. import pagecache
 from ..discussion import bulk
-from ..models import SLUG_MAX_LENGTH, Comment, Post, Redirect, Reference, TaggedPost
+from ..models import Comment, Post, Redirect, Reference, TaggedPost
 from ..models.posts import MAX_REFERENCE_NUMBER
 from ..models.redirects import OLD_PATH_MAX_LENGTH
 from ..writing import PostWrites, post_writes, tag_posts, tags_named
@@ -324,12 +323,7 @@ class _Loader:
     def give_slugs(self, new: list[tuple[Post, SourcePost]]) -> None:
         """Each new post the record's slug if free, else one made unique as Post.save
         would (``-2``, ``-3``…): one look-up for the batch, one more per clash."""
-        bases = {}
-        for post, record in new:
-            base = slugify(record.slug)[: SLUG_MAX_LENGTH - 4].strip("-")
-            if not base:
-                base = slugify(post.title or post.opening_words)[: SLUG_MAX_LENGTH - 4]
-            bases[id(post)] = base.strip("-") or "post"
+        bases = {id(post): post.slug_base(record.slug) for post, record in new}
         taken = set(
             Post.objects.filter(slug__in=set(bases.values())).values_list("slug", flat=True)
         )

@@ -254,9 +254,18 @@ class Post(models.Model):
         window = comments_window()
         return window is None or timezone.now() - self.published_at < window
 
+    def slug_base(self, wanted: str = "") -> str:
+        """What the post's slug is made from: ``wanted`` (an imported post's old
+        address), else its title, else its opening words, cut to leave room for a
+        "-2" that tells it from another post's."""
+        for source in (wanted, self.title or self.opening_words):
+            base = slugify(source)[: SLUG_MAX_LENGTH - 4].strip("-")
+            if base:
+                return base
+        return "post"
+
     def _unique_slug(self) -> str:
-        source = self.title or self.opening_words
-        base = slugify(source)[: SLUG_MAX_LENGTH - 4].strip("-") or "post"
+        base = self.slug_base()
         slug, n = base, 2
         while Post.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, n = f"{base}-{n}", n + 1
