@@ -27,6 +27,7 @@ from django.urls import path, reverse
 from django.utils.text import format_lazy
 
 from ..people import display_name
+from . import import_file
 from .records import ImportFileError
 from .report import Report
 
@@ -200,7 +201,5 @@ class PostImportMixin:
 
 
 def _run(file: Path, platform: str, author, *, dry_run: bool) -> Report:
-    from . import import_file
-
     with file.open("rb") as stream:
         return import_file(stream, platform, author=author, dry_run=dry_run)
