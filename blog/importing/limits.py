@@ -21,7 +21,7 @@ def _columns() -> dict[str, int]:
     from django.contrib.auth import get_user_model
     from taggit.models import Tag
 
-    from ..models import Comment, Post
+    from ..models import Comment, Post, Reference
     from ..models.redirects import OLD_PATH_MAX_LENGTH
 
     def length(model, name: str) -> int:
@@ -37,6 +37,9 @@ def _columns() -> dict[str, int]:
         "body": BODY_MAX_LENGTH,
         "path": OLD_PATH_MAX_LENGTH,
         "username": length(get_user_model(), "username"),
+        "first_name": length(get_user_model(), "first_name"),
+        "last_name": length(get_user_model(), "last_name"),
+        "reference_url": length(Reference, "url"),
         "source_id": SOURCE_ID_MAX_LENGTH,
     }
 

@@ -44,8 +44,8 @@ from .. import pagecache
 from ..discussion import bulk
 from ..models import Comment, Post, Redirect, Reference, TaggedPost
 from ..models.posts import MAX_REFERENCE_NUMBER
-from ..models.redirects import OLD_PATH_MAX_LENGTH
 from ..writing import PostWrites, post_writes, tag_posts, tags_named
+from .limits import max_length
 from .records import (
     CommentStatus,
     ImportFileError,
@@ -66,9 +66,6 @@ COMMENT_BATCH = 2000
 HELD_ON_OLD_BLOG = "Held for moderation on the old blog"
 PAGES_LATER = "pages are not on this site yet"
 # Longest values the tables take (django-comments' own columns, taggit's tag name).
-USER_NAME_MAX, USER_URL_MAX, EMAIL_MAX, TAG_MAX, SOURCE_ID_MAX = 50, 200, 254, 100, 255
-TITLE_MAX = Post._meta.get_field("title").max_length
-NAME_MAX = 150  # the account's first and last names, and its username
 
 Localise = Callable[[str, tuple[str, ...]], Any]
 
@@ -197,8 +194,8 @@ class _Loader:
                 first, last = last, ""
             user = User(
                 username=username,
-                first_name=first[:NAME_MAX],
-                last_name=last[:NAME_MAX],
+                first_name=first[: max_length("first_name")],
+                last_name=last[: max_length("last_name")],
                 email=_email(record.email),
                 is_staff=False,
             )
@@ -351,7 +348,7 @@ class _Loader:
                 if note.number in numbers or not 1 <= note.number <= MAX_REFERENCE_NUMBER:
                     continue
                 numbers.add(note.number)
-                url = note.url if len(note.url) <= 500 else ""
+                url = note.url if len(note.url) <= max_length("reference_url") else ""
                 references.append(
                     Reference(post=post, number=note.number, citation=note.citation, url=url)
                 )
@@ -418,7 +415,7 @@ class _Loader:
         """(post id, tag id, path): where the old address now leads; None (said in the
         report) when it leads nowhere here."""
         path = address.path
-        if not path.startswith("/") or len(path) > OLD_PATH_MAX_LENGTH:
+        if not path.startswith("/") or len(path) > max_length("path"):
             self.report.skip("redirect", path[:80], "not a path this site can answer")
             return None
         if address.kind is Kind.POST:
@@ -470,7 +467,7 @@ class _Loader:
         new: list[bulk.NewComment] = []
         parents: list[str] = []
         for record in batch:
-            if len(record.source_id) > SOURCE_ID_MAX or not record.source_id:
+            if len(record.source_id) > max_length("source_id") or not record.source_id:
                 raise ImportFileError(f"{_where(record)}: the comment's id is empty or too long.")
             if record.source_id in self.comments or record.source_id in self.left_out_comments:
                 self.report.skip(
@@ -622,31 +619,33 @@ def _where(record: Record) -> str:
 
 
 def _check_post(record: SourcePost) -> None:
-    if not record.source_id or len(record.source_id) > SOURCE_ID_MAX:
+    if not record.source_id or len(record.source_id) > max_length("source_id"):
         raise ImportFileError(f"{_where(record)}: the post's id is empty or too long.")
-    if len(record.title) > TITLE_MAX:
-        raise ImportFileError(f"{_where(record)}: the title is longer than {TITLE_MAX} characters.")
+    if len(record.title) > max_length("title"):
+        raise ImportFileError(
+            f"{_where(record)}: the title is longer than {max_length('title')} characters."
+        )
     if record.published_at.tzinfo is None:
         raise ImportFileError(f"{_where(record)}: the publication time has no time zone.")
 
 
 def _tag_names(names: Iterable[str]) -> list[str]:
     """The names a tag can have here: trimmed, at most 100 characters, none empty."""
-    cleaned = (name.strip()[:TAG_MAX].strip() for name in names)
+    cleaned = (name.strip()[: max_length("tag")].strip() for name in names)
     return [name for name in cleaned if name]
 
 
 def _username(name: str) -> str:
     """A login name Django accepts, from what the export calls the author."""
     allowed = "".join(ch for ch in name.strip().replace(" ", "-") if ch.isalnum() or ch in "@.+-_")
-    username = allowed[:NAME_MAX] or "author"
+    username = allowed[: max_length("username")] or "author"
     UnicodeUsernameValidator()(username)
     return username
 
 
 def _email(value: str) -> str:
     value = value.strip()
-    if not value or len(value) > EMAIL_MAX:
+    if not value or len(value) > max_length("email"):
         return ""
     try:
         validate_email(value)
@@ -668,9 +667,9 @@ def _comment_fields(record: SourceComment) -> dict[str, Any]:
     pending = record.status is CommentStatus.PENDING
     url = record.author_url.strip()
     return {
-        "user_name": record.author_name.strip()[:USER_NAME_MAX],
+        "user_name": record.author_name.strip()[: max_length("name")],
         "user_email": _email(record.author_email),
-        "user_url": url if len(url) <= USER_URL_MAX else "",
+        "user_url": url if len(url) <= max_length("url") else "",
         "is_public": not pending,
         "hold_reasons": [HELD_ON_OLD_BLOG] if pending else [],
     }
