@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -61,13 +61,17 @@ from .records import (
 )
 from .report import Outcome, Report
 
+if TYPE_CHECKING:
+    from .media import LocalisedImages
+
 POST_BATCH = 200
 COMMENT_BATCH = 2000
 HELD_ON_OLD_BLOG = "Held for moderation on the old blog"
 PAGES_LATER = "pages are not on this site yet"
 # Longest values the tables take (django-comments' own columns, taggit's tag name).
 
-Localise = Callable[[str, tuple[str, ...]], Any]
+# blog.importing.media.localise_images: a body and its images → LocalisedImages.
+Localise = Callable[[str, tuple[str, ...]], "LocalisedImages"]
 
 
 class _DryRun(Exception):
@@ -312,8 +316,7 @@ class _Loader:
             return body
         result = self.localise(body, tuple(images))
         self.report.count("images", Outcome.CREATED, len(result.fetched))
-        for failure in result.failures:
-            url, reason = _url_and_reason(failure)
+        for url, reason in result.failures:
             self.report.skip("image", url, reason, position)
         return result.body
 
@@ -673,9 +676,3 @@ def _comment_fields(record: SourceComment) -> dict[str, Any]:
         "is_public": not pending,
         "hold_reasons": [HELD_ON_OLD_BLOG] if pending else [],
     }
-
-
-def _url_and_reason(failure: Any) -> tuple[str, str]:
-    if isinstance(failure, tuple) and len(failure) == 2:
-        return str(failure[0]), str(failure[1])
-    return str(getattr(failure, "url", failure)), str(getattr(failure, "reason", "not fetched"))
