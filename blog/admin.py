@@ -11,6 +11,8 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
 from .admin_editor import PostEditorMixin, state_of
+from .admin_previews import PreviewLinksAdminMixin
+from .admin_revisions import RevisionsAdminMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
 from .importing.adminpage import PostImportMixin
 from .models import Post
@@ -109,7 +111,14 @@ class PostListColumns:
 
 
 @admin.register(Post)
-class PostAdmin(PostListColumns, PostImportMixin, PostEditorMixin, MarkdownxModelAdmin):
+class PostAdmin(
+    PostListColumns,
+    PostImportMixin,
+    RevisionsAdminMixin,
+    PreviewLinksAdminMixin,
+    PostEditorMixin,
+    MarkdownxModelAdmin,
+):
     # The change form (its form, preview, publishing buttons): blog.admin_editor. The
     # import page: blog.importing.adminpage.
     actions = ["publish", "unpublish"]
@@ -124,7 +133,7 @@ class PostAdmin(PostListColumns, PostImportMixin, PostEditorMixin, MarkdownxMode
         # The admin saves a post in three steps (save_model, the references inline, the
         # tags in save_related): one write, rendered, indexed and announced once, after
         # the last of them (blog.writing).
-        with post_writes():
+        with post_writes(user=request.user):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, post: Post, form, change: bool) -> None:

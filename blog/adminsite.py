@@ -18,15 +18,18 @@ from .desk import desk_context
 
 # The menu: (label, name, the models in it as "app_label.model_name", in this order).
 # Models not named here go under SETTINGS, by application. Models an installation
-# lacks (pages, for now) are left out.
+# lacks are left out.
 GROUPS: list[tuple[str, str, list[str]]] = [
-    ("writing", "Writing", ["blog.post", "blog.page"]),
+    ("writing", "Writing", ["blog.post", "blog.page", "blog.image", "blog.author"]),
     ("discussion", "Discussion", ["blog.comment", "django_comments_xtd.blacklisteddomain"]),
     ("people", "People", ["auth.user", "auth.group"]),
 ]
 SETTINGS = ("settings", "Settings")
 # Menu names in plain words where the library's say something else.
-MENU_NAMES = {"django_comments_xtd.blacklisteddomain": "Blocked domains"}
+MENU_NAMES = {
+    "django_comments_xtd.blacklisteddomain": "Blocked domains",
+    "blog.image": "Media",
+}
 # Under SETTINGS, what each application is for, rather than its package's name.
 APP_NAMES = {
     "axes": "Sign-in",

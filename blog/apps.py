@@ -19,8 +19,10 @@ class BlogConfig(AppConfig):
         from .discussion.publishing import use_our_receiver
         from .models import Comment, Post
         from .pagecache import invalidate
+        from .revisions import register_models
         from .sites import sync_site
 
+        register_models()
         post_migrate.connect(sync_site, sender=self)
         # A deploy may change templates: pages cached before it are not reused.
         post_migrate.connect(lambda **kwargs: invalidate(), sender=self, weak=False)

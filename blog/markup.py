@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as etree  # nosec B405 # builds Markdown's elements, never parses XML
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 from urllib.parse import urljoin
 
 import markdown
@@ -125,9 +126,13 @@ class CitationProcessor(InlineProcessor):
         return marker, m.start(0), m.end(0)
 
 
-def render_markdown(text: str, citations: Collection[int] = ()) -> str:
+def render_markdown(
+    text: str, citations: Collection[int] = (), images: Mapping[str, Any] | None = None
+) -> str:
     """Return sanitised HTML for Markdown ``text``; ``citations`` are the reference numbers
-    that exist, whose ``[N]`` markers become links to ``#ref-N``."""
+    that exist, whose ``[N]`` markers become links to ``#ref-N``; ``images`` are the
+    uploaded images the text may show, by address (blog.media.images_in), whose
+    renditions its ``<img>`` are given."""
     md = markdown.Markdown(extensions=["nl2br", "sane_lists", "fenced_code", "tables"])
     md.inlinePatterns.register(CitationProcessor(citations), "citation", 115)
     return _cleaner.clean(md.convert(text or ""))

@@ -115,6 +115,10 @@ def index_posts(posts: Iterable[Post]) -> None:
     SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
 
 
+def index_pages(pages: Iterable) -> None:
+    """Bring the pages' search documents in line with the pages."""
+
+
 # The engines ----------------------------------------------------------------------
 
 

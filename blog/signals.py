@@ -26,9 +26,18 @@ from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 from taggit.models import Tag
 
-from .models import Comment, Post, Redirect, Reference, TaggedPost, rows_updated
+from .models import (
+    Author,
+    Comment,
+    Page,
+    Post,
+    Redirect,
+    Reference,
+    TaggedPost,
+    rows_updated,
+)
 from .pagecache import invalidate
-from .writing import post_changed, posts_changed
+from .writing import page_changed, post_changed, posts_changed
 
 
 def _cascading_from(origin, model: type) -> bool:
@@ -99,12 +108,23 @@ def post_deleted(sender, **kwargs) -> None:
     invalidate()
 
 
+@receiver(post_save, sender=Page)
+def page_saved(sender, instance: Page, **kwargs) -> None:
+    page_changed(instance)
+
+
+@receiver(post_delete, sender=Page)
+def page_deleted(sender, **kwargs) -> None:
+    # Its search document goes with it; the header's navigation may change.
+    invalidate()
+
+
 # Everything else a reader's page shows ---------------------------------------------
 
 # Any change makes all cached pages unreachable (blog.pagecache), in the transaction of
 # the change itself. Deliberately broad: a missed dependency would be a stale page, an
 # extra one only a cache miss.
-PAGE_SOURCES = [Comment, XtdComment, BaseComment, get_user_model(), Site, Redirect]
+PAGE_SOURCES = [Comment, XtdComment, BaseComment, get_user_model(), Site, Redirect, Author]
 
 
 def invalidate_pages(sender, update_fields=None, **kwargs) -> None:

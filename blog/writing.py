@@ -1,5 +1,5 @@
-"""The one way a post is written: saved with its references and tags, then rendered,
-indexed and announced to the page cache once.
+"""The one way a post or a page is written: saved with its references and tags, then
+rendered, indexed, kept as a revision and announced to the page cache once.
 
 What readers see of a post is derived from three kinds of rows: the post, its numbered
 references (the body's ``[N]`` markers become links only for the numbers that exist) and
@@ -31,14 +31,15 @@ import contextvars
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from taggit.models import Tag
 
-from . import pagecache, search
+from . import media, pagecache, revisions, search
 from .markup import render_markdown
-from .models import Post, Reference, TaggedPost
+from .models import Page, Post, Reference, TaggedPost
 
 BATCH_SIZE = 500
 # The scope open in this thread (or task), if any: nested writers join it.
@@ -48,43 +49,71 @@ _open: contextvars.ContextVar[PostWrites | None] = contextvars.ContextVar(
 
 
 class PostWrites:
-    """The posts written in one scope; their derived rows are made when it closes."""
+    """The posts and pages written in one scope; their derived rows are made, and a
+    revision of each is kept, when it closes."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, user: AbstractBaseUser | None = None, reason: str = "", revisions: bool = True
+    ) -> None:
         # Every in-memory copy the writers hold, by id: each is given its new HTML, so
         # that code holding a post it has just saved sees what readers will see.
         self._posts: dict[int, list[Post]] = {}
+        self._pages: dict[int, list[Page]] = {}
+        # Who wrote, and why, for the revisions (blog.revisions): a restore of a backup
+        # or a rebuilt search index writes no new revision.
+        self.user = user
+        self.reason = reason
+        self.revisions = revisions
 
-    def add(self, post: Post | int) -> None:
-        """Name a post (or its id) as written in this scope."""
-        if isinstance(post, Post):
-            copies = self._posts.setdefault(post.pk, [])
-            if not any(copy is post for copy in copies):
-                copies.append(post)
+    def add(self, item: Post | Page | int) -> None:
+        """Name a post or a page (or a post's id) as written in this scope."""
+        if isinstance(item, Page):
+            self.add_page(item)
+        elif isinstance(item, Post):
+            copies = self._posts.setdefault(item.pk, [])
+            if not any(copy is item for copy in copies):
+                copies.append(item)
         else:
-            self._posts.setdefault(post, [])
+            self._posts.setdefault(item, [])
+
+    def add_page(self, page: Page | int) -> None:
+        """Name a page (or its id) as written in this scope."""
+        if isinstance(page, Page):
+            copies = self._pages.setdefault(page.pk, [])
+            if not any(copy is page for copy in copies):
+                copies.append(page)
+        else:
+            self._pages.setdefault(page, [])
 
     def add_many(self, posts: Iterable[Post | int]) -> None:
         for post in posts:
             self.add(post)
 
     def __len__(self) -> int:
-        return len(self._posts)
+        return len(self._posts) + len(self._pages)
 
     def finish(self) -> None:
-        """Render, index and announce the posts written: one pass over them all."""
-        if not self._posts:
+        """Render, index and announce the posts and pages written: one pass over them."""
+        if not (self._posts or self._pages):
             return
         ids = sorted(self._posts)
         for start in range(0, len(ids), BATCH_SIZE):
-            self._derive(ids[start : start + BATCH_SIZE])
+            self._derive_posts(ids[start : start + BATCH_SIZE])
+        if self._pages:
+            self._derive_pages(sorted(self._pages))
         pagecache.invalidate()
 
-    def _derive(self, ids: list[int]) -> None:
-        posts = list(Post.objects.filter(pk__in=ids).prefetch_related("tags", "references"))
+    def _derive_posts(self, ids: list[int]) -> None:
+        posts = list(
+            Post.objects.filter(pk__in=ids).prefetch_related(
+                "tags", "references", "taggedpost_set__tag"
+            )
+        )
+        images = media.images_in(post.body for post in posts)
         rendered = []
         for post in posts:
-            html = render_markdown(post.body, [ref.number for ref in post.references.all()])
+            numbers = [ref.number for ref in post.references.all()]
+            html = render_markdown(post.body, numbers, images=images)
             for copy in self._posts[post.pk]:
                 copy.body_html = html
             if html != post.body_html:
@@ -93,17 +122,45 @@ class PostWrites:
         # The base manager: this is the write path's own update, not one to announce.
         Post._base_manager.bulk_update(rendered, ["body_html"])
         search.index_posts(posts)
+        media.record_uses(posts, images)
+        if self.revisions:
+            revisions.record(posts, user=self.user, reason=self.reason)
+
+    def _derive_pages(self, ids: list[int]) -> None:
+        pages = list(Page.objects.filter(pk__in=ids))
+        images = media.images_in(page.body for page in pages)
+        rendered = []
+        for page in pages:
+            html = render_markdown(page.body, images=images)
+            for copy in self._pages[page.pk]:
+                copy.body_html = html
+            if html != page.body_html:
+                page.body_html = html
+                rendered.append(page)
+        Page._base_manager.bulk_update(rendered, ["body_html"])
+        search.index_pages(pages)
+        media.record_uses(pages, images)
+        if self.revisions:
+            revisions.record(pages, user=self.user, reason=self.reason)
 
 
 @contextmanager
-def post_writes() -> Iterator[PostWrites]:
-    """A scope for writing posts, atomic. Inside another, it joins it: the work is done
-    once, when the outermost closes (and not at all if it fails)."""
+def post_writes(
+    *, user: AbstractBaseUser | None = None, reason: str = "", revisions: bool = True
+) -> Iterator[PostWrites]:
+    """A scope for writing posts and pages, atomic. Inside another, it joins it: the
+    work is done once, when the outermost closes (and not at all if it fails). ``user``
+    and ``reason`` are recorded in the revisions (the first scope to name them wins);
+    ``revisions=False``: a write that changes no content (a restored backup, which
+    brings its own revisions; a rebuilt index)."""
     writes = _open.get()
     if writes is not None:
+        if writes.user is None:
+            writes.user = user
+        writes.reason = writes.reason or reason
         yield writes
         return
-    writes = PostWrites()
+    writes = PostWrites(user=user, reason=reason, revisions=revisions)
     token = _open.set(writes)
     try:
         with transaction.atomic():
@@ -116,15 +173,25 @@ def post_writes() -> Iterator[PostWrites]:
             _open.reset(token)
 
 
+def save_page(page: Page, *, user: AbstractBaseUser | None = None, reason: str = "") -> Page:
+    """Save a page through the one path."""
+    with post_writes(user=user, reason=reason) as writes:
+        page.save()
+        writes.add_page(page)
+    return page
+
+
 def save_post(
     post: Post,
     *,
     references: Iterable[Reference] | None = None,
     tags: Iterable[str] | None = None,
+    user: AbstractBaseUser | None = None,
+    reason: str = "",
 ) -> Post:
     """Save a post with, when given, all its references (replacing those it had) and
     all its tags, through the one path."""
-    with post_writes() as writes:
+    with post_writes(user=user, reason=reason) as writes:
         post.save()
         if references is not None:
             post.references.all().delete()
@@ -227,6 +294,12 @@ def post_changed(post: Post | int) -> None:
     now, on its own."""
     with post_writes() as writes:
         writes.add(post)
+
+
+def page_changed(page: Page | int) -> None:
+    """A page was written outside the write path's own code (a shell, a raw fixture row)."""
+    with post_writes() as writes:
+        writes.add_page(page)
 
 
 def posts_changed(posts: Iterable[Post | int]) -> None:

@@ -1,8 +1,10 @@
 """The blog's models, by subject: posts and their references (``posts``), readers'
-comments (``comments``), the confirmation links already used (``links``), the old
-addresses of an imported blog (``redirects``), and the rows derived from posts and
-comments for search and the page cache (``derived``)."""
+comments (``comments``), standalone pages (``pages``), authors' profiles (``authors``),
+uploaded images (``media``), shareable previews (``previews``), the confirmation links
+already used (``links``), the old addresses of an imported blog (``redirects``), and
+the rows derived from posts and comments for search and the page cache (``derived``)."""
 
+from .authors import Author
 from .base import PageSourceQuerySet, rows_updated
 from .comments import (
     Comment,
@@ -13,6 +15,8 @@ from .comments import (
 )
 from .derived import ContentVersion, SearchDocument
 from .links import UsedConfirmationLink
+from .media import Image, Rendition
+from .pages import Page, PageQuerySet
 from .posts import (
     DISCUSSED_ORDER,
     SLUG_MAX_LENGTH,
@@ -22,19 +26,26 @@ from .posts import (
     TaggedPost,
     reading_minutes,
 )
+from .previews import PreviewLink
 from .redirects import Redirect
 
 __all__ = [
     "DISCUSSED_ORDER",
     "SLUG_MAX_LENGTH",
+    "Author",
     "Comment",
     "CommentQuerySet",
     "ContentVersion",
+    "Image",
+    "Page",
+    "PageQuerySet",
     "PageSourceQuerySet",
     "Post",
     "PostQuerySet",
+    "PreviewLink",
     "Redirect",
     "Reference",
+    "Rendition",
     "SearchDocument",
     "TaggedPost",
     "UsedConfirmationLink",

@@ -50,6 +50,15 @@ INCLUDED: tuple[str, ...] = (
     "blog.post",
     "blog.reference",
     "blog.taggedpost",
+    "blog.page",
+    # Uploaded images (their rows: the files are under MEDIA_ROOT), where they are used,
+    # and the authors' profiles, whose photos they are.
+    "blog.image",
+    "blog.rendition",
+    "blog.author",
+    # Revisions of posts and pages, with who made them: content, as the posts are.
+    "reversion.revision",
+    "reversion.version",
     "django_comments.comment",
     "django_comments_xtd.xtdcomment",
     "blog.comment",
@@ -73,6 +82,7 @@ EXCLUDED: dict[str, str] = {
     "sessions.session": "sign-ins, not content; a restore ends them, as it replaces the users",
     "blog.searchdocument": "derived from the posts; rebuilt after a restore",
     "blog.contentversion": "the page-cache token; replaced after a restore",
+    "blog.previewlink": "links shared for a short time; a restore ends them, as it ends sign-ins",
 }
 EXCLUDED_APPS: dict[str, str] = {
     "axes": "sign-in attempts: this server's security record, not the site's content",

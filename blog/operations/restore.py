@@ -16,7 +16,7 @@ from django.core.management.color import no_style
 from django.db import DatabaseError, IntegrityError, connection
 from django.db.models.signals import m2m_changed, post_save, pre_save
 
-from ..models import Post
+from ..models import Page, Post
 from ..sites import sync_site
 from ..writing import post_writes
 from .backup_file import DAMAGED, INCLUDED, BackupError, Header, included_models
@@ -107,7 +107,8 @@ def restore_backup(path: Path, header: Header) -> Counter:
         # The one write path (blog.writing): every post restored is rendered and
         # indexed, and the page cache's token renewed, once, when all rows are in.
         with (
-            post_writes() as writes,
+            # The backup brings its own revisions: putting it back writes none.
+            post_writes(revisions=False) as writes,
             model_signals_muted(),
             gzip.open(path, "rt", encoding="utf-8") as stream,
         ):
@@ -121,6 +122,8 @@ def restore_backup(path: Path, header: Header) -> Counter:
             connection.check_constraints(table_names=_replaced_tables())
             _reset_sequences()
             writes.add_many(Post.objects.values_list("pk", flat=True))
+            for page in Page.objects.values_list("pk", flat=True):
+                writes.add_page(page)
             # The domain is this server's configuration, not content (as after migrate).
             sync_site()
     except BackupError:

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "markdownx",
     "csp",
     "axes",
+    # Revisions of posts and pages (blog.revisions).
+    "reversion",
     # comments-xtd must come before django_comments so its templates win.
     "django_comments_xtd",
     "django_comments",

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        with post_writes() as writes:
+        with post_writes(revisions=False) as writes:
             writes.add_many(Post.objects.values_list("pk", flat=True))
             count = len(writes)
         self.stdout.write(self.style.SUCCESS(f"Indexed {count} posts for search."))
