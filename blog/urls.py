@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import converters, feeds, views
+from . import converters, feeds, previews, views
 from .pagecache import PAGED, SEARCHED
 from .pagecache import cacheable_for_readers as cached
 
@@ -41,4 +41,6 @@ urlpatterns = [
     path("references/", cached(views.ReferenceListView.as_view(), PAGED), name="references"),
     path("search/", cached(views.SearchView.as_view(), SEARCHED), name="search"),
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
+    # Never cached: a shared preview of an unpublished post (blog.previews).
+    path("preview/<str:token>/", previews.preview, name="preview"),
 ]

@@ -10,6 +10,7 @@ so, except in CI (CI=true), where it fails.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -23,7 +24,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import Client, TestCase, override_settings
+from django.urls import reverse
 
+from blog import previews
 from blog.models import Comment, Post
 
 from .discussion import (
@@ -174,6 +177,14 @@ class EveryPageIsValidHTMLTests(TestCase):
         ]:
             pages[name] = self.fetch(Client(), path, status)
         pages["500"] = render_to_string("500.html").encode()
+        # A shared preview of a draft (blog.previews), then the same link withdrawn.
+        draft = make_post("A draft to share", "Its text [1].", status=Post.Status.DRAFT,
+                          tags=["workforce"], references={1: "A source"})  # fmt: skip
+        link = previews.create_link(draft, self.staff, datetime.timedelta(days=1))
+        shared = reverse("blog:preview", args=[previews.token_for(link)])
+        pages["shared preview of a draft"] = self.fetch(Client(), shared)
+        previews.revoke(link, self.staff)
+        pages["shared preview withdrawn"] = self.fetch(Client(), shared, 410)
         self.assertIn(b'class="comment__replies"', pages["post with comments and references"])
 
         errors = vnu_errors(command, pages)
