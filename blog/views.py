@@ -72,9 +72,7 @@ class PostListMixin(PostDateMixin):
 
     def get_queryset(self) -> QuerySet[Post]:
         return (
-            Post.objects.published()
-            .select_related("author__author_profile")
-            .with_comment_counts()
+            Post.objects.published().select_related("author__author_profile").with_comment_counts()
         )
 
     def paginate_queryset(self, queryset: QuerySet[Post], page_size: int) -> tuple:
