@@ -36,6 +36,10 @@ class AuthorAdmin(admin.ModelAdmin):
     # form needs of it. The account: one of hundreds of commenters' is possible.
     raw_id_fields = ["user", "photo"]
 
+    def view_on_site(self, author: Author) -> str:
+        # Relative, as the posts' admin: it works on any host and port.
+        return author.get_absolute_url()
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Author]:
         queryset = super().get_queryset(request).annotate(post_count=Count("user__posts"))
         if self._may(request, "view") or self._may(request, "change"):

@@ -261,6 +261,8 @@ class AuthorAdminTests(TestCase):
         self.assertEqual(text(page.select_one("td.field-post_count")), "2")
         author = Author.objects.get(user=staff)
         url = reverse("admin:blog_author_change", args=[author.pk])
+        form = soup(self.client.get(url))
+        self.assertEqual(form.select_one("a.viewsitelink")["href"], author.get_absolute_url())
         response = self.client.post(
             url,
             {
