@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
+from . import admin_authors as _authors_admin  # noqa: F401 (registers the authors' admin)
 from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
 from .admin_editor import PostEditorMixin, state_of
 from .admin_previews import PreviewLinksAdminMixin
@@ -67,7 +68,7 @@ class PostListColumns:
     list_filter = [VisibilityFilter, ("tags", TagsFilter)]
     search_fields = ["title", "body", "slug"]
     date_hierarchy = "published_at"
-    list_select_related = ["author"]
+    list_select_related = ["author__author_profile"]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         # "Posts", not Django's "Select post to change".

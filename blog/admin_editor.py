@@ -214,6 +214,8 @@ class PostAdminForm(forms.ModelForm):
         if "author" in self.fields:
             # The name readers will see in the byline, and the login name that tells
             # two accounts of the same name apart.
+            field = self.fields["author"]
+            field.queryset = field.queryset.select_related("author_profile")
             self.fields["author"].label_from_instance = lambda user: (
                 f"{display_name(user)} ({user.get_username()})"
             )

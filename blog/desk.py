@@ -52,7 +52,7 @@ def desk_context(request: HttpRequest, site: AdminSite) -> dict:
     posts_admin = site._registry.get(Post)
     if posts_admin is not None and posts_admin.has_view_or_change_permission(request):
         changelist = reverse("admin:blog_post_changelist", current_app=site.name)
-        posts = Post.objects.select_related("author")
+        posts = Post.objects.select_related("author__author_profile")
         drafts, draft_count = first_and_count(posts.drafts().order_by("-updated_at", "-pk"))
         scheduled, scheduled_count = first_and_count(
             posts.scheduled().order_by("published_at", "pk")

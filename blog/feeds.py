@@ -27,7 +27,7 @@ from taggit.models import Tag
 from .discussion.rendering import render_comment_text
 from .markup import absolutize
 from .metadata import last_modified
-from .models import Comment, Post
+from .models import Author, Comment, Post
 from .sites import absolute_url
 
 POSTS_PER_FEED = 20
@@ -118,7 +118,7 @@ class PostFeed(Feed):
     def items(self, obj: object) -> QuerySet[Post]:
         return (
             self.posts(obj)
-            .select_related("author")
+            .select_related("author__author_profile")
             .prefetch_related("tags", "references")[:POSTS_PER_FEED]
         )
 
@@ -134,6 +134,9 @@ class PostFeed(Feed):
 
     def item_author_name(self, post: Post) -> str:
         return post.author_name
+
+    def item_author_link(self, post: Post) -> str | None:
+        return absolute_url(post.author_url) if post.author_url else None
 
     def item_pubdate(self, post: Post) -> datetime.datetime:
         return post.published_at
@@ -183,6 +186,27 @@ class TagFeed(PostAtomFeed):
 
     def posts(self, tag: Tag) -> QuerySet[Post]:
         return Post.objects.published().filter(tags=tag)
+
+
+class AuthorFeed(PostAtomFeed):
+    """An author's newest published posts (Atom). An author with no published post has
+    no page readers can reach, so no feed either."""
+
+    def get_object(self, request, slug: str) -> Author:
+        published = Post.objects.published().filter(author=OuterRef("user"))
+        return Author.objects.select_related("user").get(Exists(published), slug=slug)
+
+    def title(self, author: Author) -> str:
+        return f"{settings.SITE_NAME}: posts by {author.name}"
+
+    def link(self, author: Author) -> str:
+        return absolute_url(author.get_absolute_url())
+
+    def feed_url(self, author: Author) -> str:
+        return absolute_url(reverse("blog:author-feed", args=[author.slug]))
+
+    def posts(self, author: Author) -> QuerySet[Post]:
+        return Post.objects.published().filter(author=author.user_id)
 
 
 class CommentFeed(Feed):

@@ -78,6 +78,14 @@ def _publisher() -> dict:
     }
 
 
+def author_person(post: Post) -> dict:
+    """schema.org Person for a post's author, with their page's address when they have one."""
+    person = {"@type": "Person", "name": post.author_name}
+    if post.author_url:
+        person["url"] = absolute_url(post.author_url)
+    return person
+
+
 def blog_posting(post: Post) -> dict:
     """schema.org BlogPosting for a post's page. ``post.comment_count`` is annotated by
     the post page's query (PostQuerySet.with_comment_counts); the tags are prefetched."""
@@ -89,7 +97,7 @@ def blog_posting(post: Post) -> dict:
         "description": post.excerpt,
         "datePublished": iso_datetime(post.published_at),
         "dateModified": iso_datetime(last_modified(post)),
-        "author": {"@type": "Person", "name": post.author_name},
+        "author": author_person(post),
         "publisher": _publisher(),
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,

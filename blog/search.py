@@ -312,7 +312,7 @@ class Results:
         ids = self.engine.ranked_ids(self.query, start, stop - start)
         posts = (
             Post.objects.filter(pk__in=ids)
-            .select_related("author")
+            .select_related("author__author_profile")
             .with_comment_counts()
             .prefetch_related("tags")
             .in_bulk()

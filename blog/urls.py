@@ -34,6 +34,12 @@ urlpatterns = [
     path("tags/", cached(views.TagListView.as_view()), name="tag-list"),
     path("tags/<tagslug:slug>/", cached(views.TagDetailView.as_view(), PAGED), name="tag-detail"),
     path("tags/<tagslug:slug>/feed/", cached(feeds.TagFeed()), name="tag-feed"),
+    path(
+        "authors/<slug:slug>/",
+        cached(views.AuthorDetailView.as_view(), PAGED),
+        name="author-detail",
+    ),
+    path("authors/<slug:slug>/feed/", cached(feeds.AuthorFeed()), name="author-feed"),
     path("feeds/atom/", cached(feeds.PostAtomFeed()), name="feed-atom"),
     path("feeds/rss/", cached(feeds.PostFeed()), name="feed-rss"),
     path("feeds/comments/", cached(feeds.CommentFeed()), name="feed-comments"),

@@ -21,7 +21,7 @@ from taggit.models import Tag
 from .discussion.links import describe_max_age
 from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
 from .durations import in_words
-from .models import DISCUSSED_ORDER, Post
+from .models import DISCUSSED_ORDER, Author, Post
 from .operations.privacy import ERASED_NAME, ERASED_TEXT, retention_days
 from .pagecache import cached_fragment
 from .search import QueryTooLong, Results, parse_query
@@ -71,7 +71,9 @@ class PostListMixin(PostDateMixin):
     paginate_by = settings.BLOG_POSTS_PER_PAGE
 
     def get_queryset(self) -> QuerySet[Post]:
-        return Post.objects.published().select_related("author").with_comment_counts()
+        return (
+            Post.objects.published().select_related("author__author_profile").with_comment_counts()
+        )
 
     def paginate_queryset(self, queryset: QuerySet[Post], page_size: int) -> tuple:
         # Tags are fetched for the page shown only: the date views also use
@@ -157,7 +159,7 @@ class PostDetailView(PostDateMixin, DateDetailView):
     def get_queryset(self) -> QuerySet[Post]:
         return with_thread_counts(
             Post.objects.visible_to(self.request.user)
-            .select_related("author")
+            .select_related("author__author_profile")
             .with_comment_counts()
             .prefetch_related("tags", "references")
         )
@@ -227,6 +229,30 @@ class TagDetailView(PostListMixin, ListView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class AuthorDetailView(PageMetaMixin, PostListMixin, ListView):
+    """An author's page: their biography and photo, then their published posts, paged.
+    An author with no published post is not a page readers can reach (as a tag)."""
+
+    template_name = "blog/author_detail.html"
+    allow_empty = False
+
+    def get_queryset(self) -> QuerySet[Post]:
+        self.author = get_object_or_404(
+            Author.objects.select_related("user", "photo"), slug=self.kwargs["slug"]
+        )
+        return super().get_queryset().filter(author=self.author.user_id)
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(author=self.author, **kwargs)
+
+    def page_meta(self, context: dict) -> tuple[str, str]:
+        name = self.author.name
+        suffix = page_suffix(context)
+        posts = f"Posts by {name} on {settings.SITE_NAME}{suffix}."
+        bio = " ".join(self.author.bio.split())
+        return f"{name}{suffix}", f"{bio} {posts}" if bio else posts
 
 
 class DiscussionListView(PageMetaMixin, ListView):

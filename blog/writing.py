@@ -33,13 +33,13 @@ from contextlib import contextmanager
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from taggit.models import Tag
 
 from . import media, pagecache, revisions, search
 from .markup import render_markdown
-from .models import Page, Post, Reference, TaggedPost
+from .models import Author, Page, Post, Reference, TaggedPost
 
 BATCH_SIZE = 500
 # The scope open in this thread (or task), if any: nested writers join it.
@@ -105,9 +105,15 @@ class PostWrites:
 
     def _derive_posts(self, ids: list[int]) -> None:
         posts = list(
-            Post.objects.filter(pk__in=ids).prefetch_related(
-                "tags", "references", "taggedpost_set__tag"
-            )
+            Post.objects.filter(pk__in=ids)
+            # Whether the byline has an author page to link to: asked in the same query.
+            .annotate(_author_has_profile=Exists(Author.objects.filter(user=OuterRef("author"))))
+            .prefetch_related("tags", "references", "taggedpost_set__tag")
+        )
+        # Every author gets a profile (and a page) with their first post, however it
+        # was written: the admin, an import, the demo data, a fixture's raw rows.
+        Author.objects.ensure_for(
+            {post.author_id for post in posts if not post._author_has_profile}
         )
         images = media.images_in(post.body for post in posts)
         rendered = []

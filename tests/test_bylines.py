@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from blog.admin_editor import PostAdminForm
 from blog.people import display_name
+from blog.sites import absolute_url
 
 from .discussion import post_comment
 from .factories import make_post, make_staff, make_user
@@ -52,8 +53,10 @@ class BylineTests(TestCase):
         page = soup(self.client.get(self.nameless.get_absolute_url()))
         data = json.loads(page.select_one('script[type="application/ld+json"]').string)
         self.assertEqual(data["author"]["name"], "The editors")
+        # A nameless account's page is named by the byline, never by the login name.
+        self.assertEqual(data["author"]["url"], absolute_url("/authors/the-editors/"))
         self.assertEqual(page.select_one('meta[property="article:author"]')["content"],
-                         "The editors")  # fmt: skip
+                         data["author"]["url"])  # fmt: skip
 
     def test_the_feeds(self):
         for name in ("blog:feed-atom", "blog:feed-rss"):

@@ -165,6 +165,7 @@ class EveryPageIsValidHTMLTests(TestCase):
             ("untitled post", self.untitled.get_absolute_url(), 200),
             ("tags", "/tags/", 200),
             ("tag", "/tags/workforce/", 200),
+            ("author", "/authors/mills/", 200),
             ("discussions", "/discussions/", 200),
             ("references", "/references/", 200),
             ("search with results", "/search/?q=workforce", 200),

@@ -79,7 +79,8 @@ class PostMetadataTests(OnSiteDomainTestCase):
         self.assertEqual(one(page, "og:site_name"), "Child Protection Social Work")
         self.assertEqual(one(page, "article:published_time"), "2014-05-20T09:00:00+01:00")
         self.assertEqual(one(page, "article:modified_time"), "2014-05-25T18:00:00+01:00")
-        self.assertEqual(one(page, "article:author"), "Pat Writer")
+        # Open Graph names an article's author by the address of their profile page.
+        self.assertEqual(one(page, "article:author"), f"{ROOT}/authors/pat-writer/")
         self.assertEqual(sorted(meta(page, "article:tag")), ["Ofsted", "workforce"])
         self.assertEqual(one(page, "twitter:card"), "summary_large_image")
         self.assertEqual(meta(page, "robots"), [])
@@ -94,7 +95,10 @@ class PostMetadataTests(OnSiteDomainTestCase):
         self.assertEqual(data["description"], self.post.excerpt)
         self.assertEqual(data["datePublished"], iso(self.post.published_at))
         self.assertEqual(data["dateModified"], iso(last_modified(self.post)))
-        self.assertEqual(data["author"], {"@type": "Person", "name": "Pat Writer"})
+        self.assertEqual(
+            data["author"],
+            {"@type": "Person", "name": "Pat Writer", "url": f"{ROOT}/authors/pat-writer/"},
+        )
         self.assertEqual(data["publisher"]["@type"], "Organization")
         self.assertEqual(data["publisher"]["name"], "Child Protection Social Work")
         self.assertEqual(data["mainEntityOfPage"], {"@type": "WebPage", "@id": url})

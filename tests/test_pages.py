@@ -108,7 +108,7 @@ class AprilPagesTests(TestCase):
             page.select_one(".post-meta time")["datetime"], "2014-04-15T10:00:00+01:00"
         )
         self.assertIn("Tuesday, 15 April 2014", text(page.select_one(".post-meta")))
-        self.assertIn("by Mills", text(page.select_one(".post-meta")))
+        self.assertIn("by Mr Mills", text(page.select_one(".post-meta")))
         tags = {a.get_text(): a["href"] for a in page.select(".post-tags a")}
         self.assertEqual(tags["workforce"], "/tags/workforce/")
         # Navigation to the neighbours, in publication order.

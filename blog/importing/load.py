@@ -42,7 +42,7 @@ from taggit.models import Tag
 
 from .. import pagecache
 from ..discussion import bulk
-from ..models import Comment, Post, Redirect, Reference, TaggedPost
+from ..models import Author, Comment, Post, Redirect, Reference, TaggedPost
 from ..models.posts import MAX_REFERENCE_NUMBER
 from ..writing import PostWrites, post_writes, tag_posts, tags_named
 from .limits import max_length
@@ -135,6 +135,7 @@ class _Loader:
         self.new_replies: dict[int, list[tuple[int, str]]] = defaultdict(list)
         self.comments_changed = False
         self.redirect_paths: dict[str, tuple] = {}  # old path → its target, this file
+        self.author_pages: dict[int, str] = {}  # account id → its author page's path
         self.post_batch: list[SourcePost] = []
         self.comment_batch: list[SourceComment] = []
         self.waiting: list[SourceComment] = []  # comments read before their post
@@ -442,8 +443,18 @@ class _Loader:
             return (None, None, reverse("blog:feed-rss" if rss else "blog:feed-atom"))
         if address.kind is Kind.COMMENTS_FEED:
             return (None, None, reverse("blog:feed-comments"))
-        # Kind.AUTHOR (no author pages yet) and Kind.HOME.
+        if address.kind is Kind.AUTHOR and address.target in self.authors:
+            return (None, None, self.author_page(self.authors[address.target]))
+        # Kind.HOME, and an author the file does not describe.
         return (None, None, reverse("blog:post-index"))
+
+    def author_page(self, user_pk: int) -> str:
+        """The path of the account's author page, its profile made now if it has none
+        yet (the write path would make it with the account's first post)."""
+        if user_pk not in self.author_pages:
+            Author.objects.ensure_for([user_pk])
+            self.author_pages[user_pk] = Author.objects.get(user=user_pk).get_absolute_url()
+        return self.author_pages[user_pk]
 
     # Comments -----------------------------------------------------------------------
 

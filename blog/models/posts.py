@@ -19,7 +19,7 @@ from taggit.models import TaggedItemBase
 
 from ..citations import citation_key, url_key
 from ..markup import plain_text, render_markdown
-from ..people import display_name
+from ..people import author_url, display_name
 from .base import PageSourceQuerySet
 from .comments import comment_count_subquery, comments_window, latest_comments_subquery
 
@@ -235,6 +235,11 @@ class Post(models.Model):
     @property
     def author_name(self) -> str:
         return display_name(self.author)
+
+    @property
+    def author_url(self) -> str:
+        """The author's page (a path), "" if they have none yet."""
+        return author_url(self.author)
 
     @property
     def published_on(self) -> datetime.date:

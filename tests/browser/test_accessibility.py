@@ -21,6 +21,7 @@ PAGES = [
     "/2014/04/17/im-not-really-surprised-to-hear/",
     "/tags/",
     "/tags/workforce/",
+    "/authors/mills/",
     "/discussions/",
     "/references/",
     "/privacy/",
