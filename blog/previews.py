@@ -142,7 +142,7 @@ def link_for_token(token: str) -> PreviewLink:
     PostPublished."""
     link_id, seconds = _read(token)
     link = (
-        PreviewLink.objects.select_related("post", "post__author")
+        PreviewLink.objects.select_related("post", "post__author__author_profile")
         .prefetch_related("post__tags", "post__references")
         .filter(pk=link_id)
         .first()
