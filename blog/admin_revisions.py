@@ -192,11 +192,15 @@ def diff(model: type[models.Model], old: Snapshot, new: Snapshot) -> Diff:
     for name in changed:
         model_field = model._meta.get_field(name)
         attname = model_field.attname
-        fields.append(Change(
+        change = Change(
             str(model_field.verbose_name).capitalize(),
             _display(model, name, old.fields.get(attname), users),
             _display(model, name, new.fields.get(attname), users),
-        ))  # fmt: skip
+        )
+        # A time that differs only in its seconds (a form keeps none) is no change
+        # anyone reading the diff could see; a restore still puts it back exactly.
+        if change.old != change.new:
+            fields.append(change)
     old_refs, new_refs = old.references or {}, new.references or {}
     return Diff(
         fields=fields,
