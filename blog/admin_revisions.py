@@ -30,6 +30,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
@@ -218,9 +219,12 @@ def diff(model: type[models.Model], old: Snapshot, new: Snapshot) -> Diff:
     )
 
 
-def restore(obj: Post | Page, snapshot: Snapshot, *, user, reason: str) -> list[str]:
-    """Write ``snapshot`` over ``obj`` through the write path; returns what could not be
-    put back as it was (a slug another post or page has taken since, a deleted author)."""
+def restore(
+    obj: Post | Page, snapshot: Snapshot, *, user, reason: str
+) -> tuple[Post | Page, list[str]]:
+    """Write ``snapshot`` over ``obj`` through the write path; returns the object as
+    saved and what could not be put back as it was (a slug another post or page has
+    taken since, a deleted author)."""
     model = type(obj)
     kept_back = []
     with transaction.atomic(), post_writes(user=user, reason=reason):
@@ -252,7 +256,7 @@ def restore(obj: Post | Page, snapshot: Snapshot, *, user, reason: str) -> list[
             )
         else:
             save_page(obj)
-    return kept_back
+    return obj, kept_back
 
 
 class RevisionsAdminMixin:
@@ -379,7 +383,9 @@ class RevisionsAdminMixin:
         for value in wanted:
             if value != CURRENT:
                 if not value.isdigit():
-                    raise Http404("Choose two revisions to compare.")
+                    return HttpResponseBadRequest(
+                        "Choose two revisions to compare: ?from=…&to=… (a revision or current)."
+                    )
                 ids.append(int(value))
         versions = self._versions(obj, ids)
         sides = []
@@ -409,7 +415,7 @@ class RevisionsAdminMixin:
         version = self._versions(obj, [version_id])[version_id]
         when, who = _when(version.revision.date_created), self._who(version)
         if request.method == "POST":
-            kept_back = restore(
+            obj, kept_back = restore(
                 obj, version.snapshot, user=request.user,
                 reason=f"Restored from the revision of {when} by {who}",
             )  # fmt: skip

@@ -201,7 +201,7 @@ class CompareTests(RevisionTestCase):
         assert self.client.get(compare_url(self.post, theirs)).status_code == 404
         assert self.client.get(restore_url(self.post, theirs)).status_code == 404
         assert self.client.post(restore_url(self.post, theirs)).status_code == 404
-        assert self.client.get(compare_url(self.post, "nonsense")).status_code == 404
+        assert self.client.get(compare_url(self.post, "nonsense")).status_code == 400
 
 
 class RestoreTests(RevisionTestCase):
@@ -214,6 +214,9 @@ class RestoreTests(RevisionTestCase):
         with time_machine.travel(london(2024, 3, 3, 11), tick=False):
             response = self.client.post(restore_url(self.post, self.first))
         assert response.status_code == 302
+        message = [str(m) for m in self.client.get(response.url).context["messages"]]
+        assert message == ["“Thresholds” is restored from the revision of 1 Mar 2024, 09:00 by "
+                           "someone unknown."]  # fmt: skip
         post = Post.objects.get(pk=self.post.pk)
         assert post.title == "Thresholds" and post.status == Post.Status.PUBLISHED
         assert post.body.startswith(f"A {OLD_WORD} review [1].")
@@ -322,8 +325,7 @@ class PageRevisionTests(TestCase):
         assert [row[0] for row in changes.body] == ["removed", "added"]
         assert not changes.has_references
 
-        restore(page, first_snapshot, user=staff, reason="Back")
-        page.refresh_from_db()
+        page, _ = restore(page, first_snapshot, user=staff, reason="Back")
         assert (page.title, page.in_navigation) == ("About", False)
         assert page.body_html == "<p>We are social workers.</p>"  # rendered again
         assert versions_of(page).first().revision.comment == "Back"
