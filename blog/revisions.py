@@ -103,4 +103,4 @@ def record(
 
 def versions_of(obj: models.Model) -> Iterable[Version]:
     """The object's versions, the newest first, each with its revision."""
-    return Version.objects.get_for_object(obj).select_related("revision__user")
+    return Version.objects.get_for_object(obj).select_related("revision__user__author_profile")
