@@ -11,6 +11,7 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
 from .admin_editor import PostEditorMixin, state_of
+from .admin_media import ImageAltWarningMixin
 from .admin_previews import PreviewLinksAdminMixin
 from .admin_revisions import RevisionsAdminMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
@@ -113,6 +114,7 @@ class PostListColumns:
 @admin.register(Post)
 class PostAdmin(
     PostListColumns,
+    ImageAltWarningMixin,
     PostImportMixin,
     RevisionsAdminMixin,
     PreviewLinksAdminMixin,
