@@ -342,6 +342,8 @@ def test_the_change_page_links_the_posts_using_it(staff_client):
 
 
 def test_adding_an_image_in_the_admin_goes_through_store_upload(staff_client, media_root):
+    form = soup(staff_client.get(reverse("admin:blog_image_add")))
+    assert form.select_one("form[enctype='multipart/form-data'] input[type=file][name=upload]")
     response = staff_client.post(
         reverse("admin:blog_image_add"), {"upload": upload(photo()), "alt_text": "A garden"}
     )

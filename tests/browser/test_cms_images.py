@@ -13,6 +13,7 @@ from blog.models import Image, Post
 from tests.factories import make_staff
 
 from .conftest import PASSWORD, WIDTHS, screenshot, sign_in
+from .test_accessibility import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -110,3 +111,6 @@ def test_an_editor_uploads_a_photo_and_a_phone_gets_a_small_rendition(
     # Its place was kept before it loaded: the width and height attributes are there.
     assert img.get_attribute("width") == "1600" and img.get_attribute("height") == "1200"
     screenshot(reader, "cms-image-on-a-phone")
+    # axe finds nothing serious on the page with its picture.
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    assert serious_violations(axe_module.Axe(), reader) == []
