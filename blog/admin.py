@@ -12,6 +12,7 @@ from markdownx.admin import MarkdownxModelAdmin
 from . import admin_authors as _authors_admin  # noqa: F401 (registers the authors' admin)
 from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
 from .admin_editor import PostEditorMixin, state_of
+from .admin_media import ImageAltWarningMixin
 from .admin_previews import PreviewLinksAdminMixin
 from .admin_revisions import RevisionsAdminMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
@@ -114,6 +115,7 @@ class PostListColumns:
 @admin.register(Post)
 class PostAdmin(
     PostListColumns,
+    ImageAltWarningMixin,
     PostImportMixin,
     RevisionsAdminMixin,
     PreviewLinksAdminMixin,

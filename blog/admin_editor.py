@@ -44,6 +44,7 @@ from django.views.decorators.csrf import csrf_protect
 from markdownx.widgets import AdminMarkdownxWidget
 from taggit.forms import TagField, TagWidget
 
+from . import media
 from .markup import render_markdown
 from .models import Post, Reference
 from .models.posts import MAX_REFERENCE_NUMBER, count_words, mark_cited, reading_minutes
@@ -340,7 +341,8 @@ def preview_references(rows: object) -> tuple[list[Reference], list[str]]:
 def render_preview(body: str, references: list[Reference]) -> dict[str, str]:
     """The body and the references as the post's page will show them, and the body's
     length as the page counts it (Post.word_count, Post.reading_minutes)."""
-    html = render_markdown(body, [reference.number for reference in references])
+    numbers = [reference.number for reference in references]
+    html = render_markdown(body, numbers, images=media.images_in([body]))
     fragment = render_to_string(
         "includes/references.html", {"references": mark_cited(references, html)}
     )

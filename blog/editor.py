@@ -4,34 +4,31 @@ markdownx mounts its preview and upload views for anyone; here they are wrapped 
 that only active staff who may add or change posts reach them (403 otherwise: a staff
 account kept for moderating comments, say, may not store files on the site), the
 preview goes through the site's sanitiser, and an upload is accepted only when Pillow
-itself recognises a JPEG or PNG within the size limit. The stored file is re-encoded
-from the decoded pixels (dropping EXIF location data and any trailing payload) and
-named after the detected format, never the client's file name or content type.
+itself recognises a JPEG or PNG within the size limit. It is stored by
+blog.media.store_upload: once, re-encoded from the decoded pixels (no EXIF, location
+or camera data, nor any trailing payload), in renditions, named after its digest and the
+detected format, never the client's file name or content type. The answer is the
+Markdown for the image's canonical address, with its alternative text if it has one.
 """
 
 from __future__ import annotations
 
-import uuid
-from io import BytesIO
-
 from django import forms
-from django.conf import settings
 from django.contrib.auth.mixins import UserPassesTestMixin
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.defaultfilters import filesizeformat
 from django.urls import path
 from django.views import View
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import media
 from .markup import render_markdown
+from .models import Image
 
 app_name = "editor"
 
-FORMATS = {"JPEG": "jpg", "PNG": "png"}
-MAX_PIXELS = 40_000_000
+FORMATS = media.FORMATS
+MAX_PIXELS = media.MAX_PIXELS
 
 
 class PostWritersOnlyMixin(UserPassesTestMixin):
@@ -52,48 +49,18 @@ class PreviewForm(forms.Form):
 
 class ImageUploadForm(forms.Form):
     image = forms.FileField()
+    alt_text = forms.CharField(required=False, max_length=300)
 
     def clean_image(self) -> UploadedFile:
         upload = self.cleaned_data["image"]
-        limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The image is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."
-            )
-        try:
-            with Image.open(upload) as probe:
-                detected = probe.format
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise forms.ValidationError("The image has too many pixels.")
-                probe.verify()
-        except (
-            UnidentifiedImageError,
-            OSError,
-            SyntaxError,
-            ValueError,
-            Image.DecompressionBombError,
-        ):
-            raise forms.ValidationError("The file is not an image that can be read.") from None
-        if detected not in FORMATS:
-            raise forms.ValidationError("Only JPEG and PNG images can be uploaded.")
-        upload.seek(0)
-        self.detected_format = detected
+        media.check_upload(upload)
         return upload
 
-    def save(self) -> str:
-        """Store the re-encoded image and return its URL."""
-        with Image.open(self.cleaned_data["image"]) as original:
-            image = ImageOps.exif_transpose(original)
-            image.thumbnail(settings.MARKDOWNX_IMAGE_MAX_SIZE["size"])
-            buffer = BytesIO()
-            if self.detected_format == "JPEG":
-                quality = settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"]
-                image.convert("RGB").save(buffer, "JPEG", quality=quality, optimize=True)
-            else:
-                image.save(buffer, "PNG", optimize=True)
-        name = f"{settings.MARKDOWNX_MEDIA_PATH}{uuid.uuid4().hex}.{FORMATS[self.detected_format]}"
-        stored = default_storage.save(name, ContentFile(buffer.getvalue()))
-        return default_storage.url(stored)
+    def save(self, user) -> Image:
+        """Store the image once, stripped, with its renditions (blog.media)."""
+        return media.store_upload(
+            self.cleaned_data["image"], user, alt_text=self.cleaned_data["alt_text"]
+        )
 
 
 def _errors(form: forms.Form) -> JsonResponse:
@@ -108,7 +75,8 @@ class PreviewView(PostWritersOnlyMixin, View):
         form = PreviewForm(request.POST)
         if not form.is_valid():
             return _errors(form)
-        return HttpResponse(render_markdown(form.cleaned_data["content"]))
+        content = form.cleaned_data["content"]
+        return HttpResponse(render_markdown(content, images=media.images_in([content])))
 
 
 class UploadView(PostWritersOnlyMixin, View):
@@ -118,7 +86,14 @@ class UploadView(PostWritersOnlyMixin, View):
         form = ImageUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return _errors(form)
-        return JsonResponse({"image_code": f"![]({form.save()})"})
+        try:
+            image = form.save(request.user)
+        except ValidationError as error:
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        url = media.canonical_url(image)
+        # The editor (static/js/editor.js) asks for the alternative text and fills it in.
+        alt = " ".join(image.alt_text.replace("[", " ").replace("]", " ").split())
+        return JsonResponse({"image_code": f"![{alt}]({url})", "url": url, "alt": image.alt_text})
 
 
 urlpatterns = [

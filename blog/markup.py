@@ -23,13 +23,14 @@ from markdown.util import AtomicString
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6",
-    "hr", "img", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td",
-    "th", "thead", "tr", "ul",
+    "hr", "img", "li", "ol", "p", "picture", "pre", "source", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id", "aria-label"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    "img": {"src", "alt", "title", "width", "height", "srcset", "sizes", "loading", "decoding"},
+    "source": {"type", "srcset", "sizes"},
     "ol": {"start"},
     "td": {"style"},
     "th": {"style"},
@@ -43,6 +44,20 @@ CITATION_MARKER = re.compile(r"\s*(?:<sup>)?<a\b[^>]*\bclass=\"cite\"[^>]*>\[\d+
 # A marker with no reference, left as text ("in England [2]."): after a space, before a
 # space or punctuation (so "list[1]" in code stays).
 UNLINKED_MARKER = re.compile(r"(?:^|\s+)\[\d{1,3}\](?=[\s.,;:!?)]|$)")
+# An <img> as nh3 writes it: attributes in double quotes, whose values have their own
+# double quotes escaped (but not ">", so [^>]* would not do).
+IMG_TAG = re.compile(r'<img((?:\s+[\w:-]+(?:="[^"]*")?)*)\s*/?>')
+ATTRIBUTE = re.compile(r'([\w:-]+)(?:="([^"]*)")?')
+# Attributes whose values are a fixed set of words.
+KEYWORDS = {
+    "loading": {"lazy", "eager"},
+    "decoding": {"async", "sync", "auto"},
+    "type": {"image/webp", "image/jpeg", "image/png"},
+}
+# The column a post's body is set in: .content's max-width, var(--measure) = 32em of
+# the body's type, at most 1.1875rem (static/css/site.css), is 38rem; below about 42rem
+# of viewport the column is the screen less its gutters.
+IMAGE_SIZES = "(max-width: 42rem) 100vw, 38rem"
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:
@@ -53,7 +68,31 @@ def _keep_attribute(tag: str, name: str, value: str) -> str | None:
         return None
     if name == "aria-label" and not CITATION_LABEL.fullmatch(value):
         return None
+    if name in KEYWORDS and value not in KEYWORDS[name]:
+        return None
+    # A srcset names addresses nh3 does not check: only files of our own media.
+    if name == "srcset" and not all(
+        url.startswith(media_prefix()) for url, _ in srcset_candidates(value)
+    ):
+        return None
     return value
+
+
+def media_prefix() -> str:
+    """The address stored files are served under ("/media/")."""
+    from django.core.files.storage import default_storage
+
+    return default_storage.url("")
+
+
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """A srcset's (address, descriptor) pairs."""
+    pairs = []
+    for candidate in value.split(","):
+        url, _, descriptor = candidate.strip().partition(" ")
+        if url:
+            pairs.append((url, descriptor.strip()))
+    return pairs
 
 
 # The one allow-list for writers' HTML: the page's cleaner below, and the feeds'.
@@ -83,6 +122,11 @@ def absolutize(rendered: str, base_url: str) -> str:
         value = _keep_attribute(tag, name, value)
         if value is not None and name in URL_ATTRIBUTES:
             return urljoin(base_url, value)
+        if value is not None and name == "srcset":
+            return ", ".join(
+                f"{urljoin(base_url, url)} {descriptor}".strip()
+                for url, descriptor in srcset_candidates(value)
+            )
         return value
 
     options = {**CLEANER_OPTIONS, "attributes": FEED_ATTRIBUTES, "attribute_filter": rewrite}
@@ -135,7 +179,56 @@ def render_markdown(
     renditions its ``<img>`` are given."""
     md = markdown.Markdown(extensions=["nl2br", "sane_lists", "fenced_code", "tables"])
     md.inlinePatterns.register(CitationProcessor(citations), "citation", 115)
-    return _cleaner.clean(md.convert(text or ""))
+    cleaned = _cleaner.clean(md.convert(text or ""))
+    if not images:
+        return cleaned
+    # After the sanitiser: what is added is built from our own rows, escaped here.
+    return IMG_TAG.sub(lambda match: _responsive(match, images), cleaned)
+
+
+def _responsive(match: re.Match[str], images: Mapping[str, Any]) -> str:
+    """An uploaded image's <img> as a <picture>: WebP for the browsers that take it,
+    the original format for the rest, each in every width made (blog.media), with the
+    widest's size so that the page keeps its place before it loads."""
+    attributes = {
+        name: html.unescape(value or "") for name, value in ATTRIBUTE.findall(match.group(1))
+    }
+    image = images.get(attributes.get("src", ""))
+    if image is None:
+        return match.group(0)
+    renditions: dict[str, list[Any]] = {}
+    for rendition in sorted(image.renditions.all(), key=lambda r: r.width):
+        renditions.setdefault(rendition.format, []).append(rendition)
+    own = renditions.get(image.format)
+    if not own:
+        return match.group(0)
+    widest = own[-1]
+
+    def srcset(items: list[Any]) -> str:
+        return ", ".join(f"{r.file.url} {r.width}w" for r in items)
+
+    alt = attributes.get("alt") or image.alt_text
+    img = {
+        "src": widest.file.url,
+        "alt": alt,
+        "title": attributes.get("title"),
+        "width": widest.width,
+        "height": widest.height,
+        "srcset": srcset(own),
+        "sizes": IMAGE_SIZES,
+        "loading": "lazy",
+        "decoding": "async",
+    }
+    parts = ["<picture>"]
+    for fmt, items in renditions.items():
+        if fmt != image.format:
+            parts.append(
+                f'<source type="image/{fmt.lower()}" srcset="{html.escape(srcset(items))}" '
+                f'sizes="{IMAGE_SIZES}">'
+            )
+    shown = " ".join(f'{name}="{html.escape(str(v))}"' for name, v in img.items() if v is not None)
+    parts.append(f"<img {shown}></picture>")
+    return "".join(parts)
 
 
 def plain_text(rendered: str) -> str:

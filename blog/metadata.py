@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import to_locale
 
+from .markup import ATTRIBUTE, IMG_TAG
 from .models import Post
 from .sites import absolute_url
 
@@ -68,6 +69,21 @@ def post_image(post: Post) -> str:
     if found is None:
         return default_image()
     return urljoin(absolute_url(post.get_absolute_url()), html.unescape(found.group(1)))
+
+
+def post_image_size(post: Post) -> dict[str, str]:
+    """The width, height and alternative text of the post's first image, as its <img>
+    gives them (an uploaded image's widest rendition: blog.markup), for og:image:*;
+    empty for a post without one, whose card is the site's."""
+    found = IMG_TAG.search(post.body_html or "")
+    if found is None:
+        return {}
+    attributes = {name: html.unescape(value or "") for name, value in ATTRIBUTE.findall(found[1])}
+    return {
+        key: attributes[key]
+        for key in ("width", "height", "alt")
+        if attributes.get(key, "").strip()
+    }
 
 
 def _publisher() -> dict:

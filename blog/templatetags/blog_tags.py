@@ -92,6 +92,11 @@ def post_image(post: Post) -> str:
     return metadata.post_image(post)
 
 
+@register.filter
+def post_image_size(post: Post) -> dict[str, str]:
+    return metadata.post_image_size(post)
+
+
 @register.simple_tag
 def default_image() -> str:
     return metadata.default_image()

@@ -280,6 +280,29 @@
       });
     });
 
+    // An image markdownx uploaded (blog/editor.py answers with its address and any
+    // alternative text it has): ask for the words that describe it, for readers who
+    // cannot see it, and put them between the brackets. The admin flags an image left
+    // without them.
+    var upload = body.closest(".markdownx");
+    if (upload) {
+      upload.addEventListener("markdownx.fileUploadEnd", function (event) {
+        var answer = event.detail && event.detail[0];
+        if (!answer || !answer.url || answer.alt) {
+          return;
+        }
+        var alt = window.prompt(
+          "Alternative text: describe the image for readers who cannot see it.", ""
+        );
+        alt = (alt || "").replace(/[\[\]\n]/g, " ").trim();
+        var code = "![](" + answer.url + ")";
+        if (alt && body.value.indexOf(code) !== -1) {
+          body.value = body.value.replace(code, "![" + alt + "](" + answer.url + ")");
+          schedule();
+        }
+      });
+    }
+
     // Any change to the form may change the preview: typing, a reference's row
     // added or removed, a row ticked for deletion, an image markdownx inserted.
     form.addEventListener("input", schedule);

@@ -208,7 +208,7 @@ def test_an_image_dropped_into_the_body_is_uploaded_and_previewed(
         PNG_BASE64,
     )
     expect(page.locator("#id_body")).to_have_value(
-        re.compile(r"^A picture: !\[\]\(/media/uploads/[0-9a-f]{32}\.png\)$")
+        re.compile(r"^A picture: !\[\]\(/media/images/renditions/[\w/]+-2\.png\)$")
     )
     source = re.search(r"\((.+)\)", page.locator("#id_body").input_value())[1]
     assert (tmp_path / source.removeprefix("/media/")).is_file()
