@@ -41,4 +41,6 @@ urlpatterns = [
     path("references/", cached(views.ReferenceListView.as_view(), PAGED), name="references"),
     path("search/", cached(views.SearchView.as_view(), SEARCHED), name="search"),
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
+    # Last: a page's slug never takes one of the addresses above (blog.pageslugs).
+    path("<slug:slug>/", cached(views.PageDetailView.as_view()), name="page-detail"),
 ]
