@@ -17,9 +17,9 @@ from .admin_previews import PreviewLinksAdminMixin
 from .admin_revisions import RevisionsAdminMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
 from .importing.adminpage import PostImportMixin
-from .models import Post
+from .models import Page, Post
 from .tagging import format_tags
-from .writing import post_writes, set_tags
+from .writing import post_writes, save_page, set_tags
 
 # The posts list (changelist) ---------------------------------------------------------
 
@@ -174,3 +174,42 @@ class PostAdmin(
         # One UPDATE statement: all the selected posts change, or none.
         changed = queryset.exclude(status=status).update(status=status, updated_at=timezone.now())
         self.message_user(request, f"{changed} post(s) {done}.", messages.SUCCESS)
+
+
+# Standalone pages -------------------------------------------------------------------
+
+
+@admin.register(Page)
+class PageAdmin(RevisionsAdminMixin, MarkdownxModelAdmin):
+    """About, Contact, a comments policy: the same Markdown editor as posts, saved
+    through the one write path (rendered, indexed, kept as a revision, announced to the
+    page cache). The slug is checked against the site's own addresses (Page.clean)."""
+
+    list_display = ["title", "slug", "status", "in_navigation", "navigation_order"]
+    list_editable = ["navigation_order"]
+    list_filter = ["status", "in_navigation"]
+    search_fields = ["title", "slug", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+    fields = ["title", "slug", "body", "status", "in_navigation", "navigation_order"]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        with post_writes(user=request.user):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # The navigation order edited in the list: saved through the write path too.
+        with post_writes(user=request.user):
+            return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, page: Page, form, change: bool) -> None:
+        save_page(page, user=request.user)
+
+    def view_on_site(self, page: Page) -> str:
+        # Relative, as for posts, so that it works on any host and port.
+        return page.get_absolute_url()

@@ -22,6 +22,9 @@ from django.utils import timezone
 from django.utils.translation import to_locale
 
 from .markup import ATTRIBUTE, IMG_TAG
+
+# Not Page: that name is the paginator's page here.
+from .models import Page as StandalonePage
 from .models import Post
 from .sites import absolute_url
 
@@ -139,4 +142,19 @@ def website() -> dict:
         "url": absolute_url(reverse("blog:post-index")),
         "inLanguage": language_tag(),
         "publisher": _publisher(),
+    }
+
+
+def web_page(page: StandalonePage) -> dict:
+    """schema.org WebPage for a standalone page: no date, no author, part of the site."""
+    url = absolute_url(page.get_absolute_url())
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebPage",
+        "name": page.title,
+        "description": page.excerpt,
+        "url": url,
+        "isPartOf": {"@type": "WebSite", "name": settings.SITE_NAME, "url": _publisher()["url"]},
+        "publisher": _publisher(),
+        "inLanguage": language_tag(),
     }

@@ -27,7 +27,7 @@ import logging
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, Resolver404, resolve
 
 from .models import Comment, Post, Redirect
 from .models.redirects import is_local_path
@@ -126,6 +126,18 @@ def redirect_to(target: str) -> HttpResponse:
     return response
 
 
+def _slash_only_makes_a_page_address(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether APPEND_SLASH answered only because any one word with a slash is a
+    standalone page's address (``/<slug>/``, blog.urls): an old address ("/feed") is
+    then looked up first, so that it leads on in one step, not by way of a 404."""
+    if response.status_code != 301 or request.path.endswith("/"):
+        return False
+    try:
+        return resolve(request.path + "/").view_name == "blog:page-detail"
+    except Resolver404:
+        return False
+
+
 class OldAddressMiddleware:
     """Old addresses answered with a 301 (see the module's docstring).
 
@@ -149,7 +161,7 @@ class OldAddressMiddleware:
             if response is not None:
                 return response
         response = self.get_response(request)
-        if response.status_code != 404:
+        if response.status_code != 404 and not _slash_only_makes_a_page_address(request, response):
             return response
         return self._follow(request, fallback_paths(request)) or response
 

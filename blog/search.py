@@ -1,4 +1,5 @@
-"""Full-text search over the published posts: titles, tags, bodies and references.
+"""Full-text search over the published posts (titles, tags, bodies and references) and
+the published standalone pages (titles and bodies).
 
 One module, two engines, chosen by the database the site runs on:
 
@@ -12,6 +13,10 @@ Both weigh a match in the title most, then tags, then the body, then the referen
 A reader's query never reaches either engine's query language: it is cut here into
 words and quoted phrases, and each engine is given only those, as phrases all of which
 must match.
+
+Pages have documents of their own (``PageSearchDocument``): they have no tags,
+references or date, and are few. Their matches are listed apart, above the posts, on
+the first page of results.
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .markup import plain_text
-from .models import Post, SearchDocument
+from .models import Page, PageSearchDocument, Post, SearchDocument
 
 MAX_QUERY_LENGTH = 200
 MAX_PHRASES = 12
 SNIPPET_WORDS = 30
+# Pages matching a search, listed above the posts: more would push every post down.
+MAX_PAGE_RESULTS = 5
 BATCH_SIZE = 500
 # Marks around matched words in snippets: control characters no writer types (they are
 # removed from the indexed text), so the snippet can be escaped whole and marked after.
@@ -115,8 +122,21 @@ def index_posts(posts: Iterable[Post]) -> None:
     SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
 
 
-def index_pages(pages: Iterable) -> None:
-    """Bring the pages' search documents in line with the pages."""
+def index_pages(pages: Iterable[Page]) -> None:
+    """Bring the pages' search documents in line with the pages (their rendered text),
+    in the caller's transaction: two statements for any number of pages."""
+    documents = [
+        PageSearchDocument(
+            page=page,
+            title=page.title.translate(_MARKERS),
+            body=plain_text(page.body_html).translate(_MARKERS),
+        )
+        for page in pages
+    ]
+    if not documents:
+        return
+    PageSearchDocument.objects.filter(page__in=[d.page_id for d in documents]).delete()
+    PageSearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
 
 
 # The engines ----------------------------------------------------------------------
@@ -128,6 +148,14 @@ class Engine(Protocol):
     def ranked_ids(self, query: Query, offset: int, limit: int) -> list[int]: ...
 
     def snippets(self, query: Query, ids: Sequence[int]) -> dict[int, str]: ...
+
+    def page_matches(self, query: Query, limit: int) -> list[tuple[int, str]]: ...
+
+
+def _visible_pages_sql() -> tuple[str, tuple]:
+    """SQL for the ids of the pages readers may see: ``published()``, never restated."""
+    queryset = Page.objects.published().order_by().values("pk")
+    return queryset.query.get_compiler(connection.alias).as_sql()
 
 
 def _visible_posts_sql() -> tuple[str, tuple]:
@@ -191,6 +219,21 @@ class SQLiteEngine:
         with connection.cursor() as cursor:
             cursor.execute(sql, [START, STOP, self.match(query), *ids])
             return dict(cursor.fetchall())
+
+    page_table = "blog_page_search_fts"  # made by migration 0015
+
+    def page_matches(self, query: Query, limit: int) -> list[tuple[int, str]]:
+        """The best published pages for ``query``, each with its snippet: one query."""
+        visible, params = _visible_pages_sql()
+        fts = self.page_table
+        sql = (
+            f"SELECT {fts}.rowid, snippet({fts}, 1, %s, %s, '…', {SNIPPET_WORDS}) "  # nosec B608 # quoted names only; the query is a parameter
+            f"FROM {fts} WHERE {fts} MATCH %s AND +{fts}.rowid IN ({visible}) "
+            f"ORDER BY bm25({fts}, 10.0, 2.0), {fts}.rowid LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [START, STOP, self.match(query), *params, limit])
+            return [(pk, snippet) for pk, snippet in cursor.fetchall()]
 
 
 class PostgresEngine:
@@ -265,6 +308,37 @@ class PostgresEngine:
         )
         return dict(headlines)
 
+    def page_matches(self, query: Query, limit: int) -> list[tuple[int, str]]:
+        """The best published pages for ``query``, each with its snippet: one query.
+        No index of their own: pages are few, their vectors are made as they are read."""
+        from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVector
+
+        tsquery = self.tsquery(query)
+        vector = SearchVector("title", weight="A", config=self.config) + SearchVector(
+            "body", weight="C", config=self.config
+        )
+        matches = (
+            PageSearchDocument.objects.annotate(vector=vector)
+            .filter(vector=tsquery, page__in=Page.objects.published())
+            .annotate(
+                rank=SearchRank(F("vector"), tsquery),
+                snippet=SearchHeadline(
+                    "body",
+                    tsquery,
+                    config=self.config,
+                    start_sel=START,
+                    stop_sel=STOP,
+                    max_words=SNIPPET_WORDS,
+                    min_words=SNIPPET_WORDS // 2,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                ),
+            )
+            .order_by("-rank", "page_id")
+            .values_list("page_id", "snippet")
+        )
+        return list(matches[:limit])
+
 
 def engine() -> Engine:
     """The engine for the database in use."""
@@ -322,3 +396,18 @@ class Results:
         for post in found:
             post.snippet = highlight(snippets.get(post.pk, ""))
         return found
+
+
+def matching_pages(query: Query, search_engine: Engine | None = None) -> list[Page]:
+    """The published pages matching ``query``, best first (MAX_PAGE_RESULTS at most),
+    each with its highlighted ``snippet``: two queries."""
+    if not query:
+        return []
+    matches = (search_engine or engine()).page_matches(query, MAX_PAGE_RESULTS)
+    pages = Page.objects.in_bulk([pk for pk, _ in matches])
+    found = []
+    for pk, snippet in matches:
+        if pk in pages:
+            pages[pk].snippet = highlight(snippet or "")
+            found.append(pages[pk])
+    return found

@@ -19,7 +19,8 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from .metadata import last_modified
-from .models import Post
+from .models import Page, Post
+from .pageslugs import PRIVACY_PAGE_SLUG
 from .tagging import tag_counts
 
 # Pages that are not posts, archives or tags, by URL name.
@@ -108,9 +109,21 @@ class TagSitemap(SiteSitemap):
         return tag.latest
 
 
+class PageSitemap(SiteSitemap):
+    """Published standalone pages; never a draft. The privacy page's own text is part of
+    /privacy/, already listed with the site's pages."""
+
+    def items(self) -> QuerySet[Page]:
+        return Page.objects.published().exclude(slug=PRIVACY_PAGE_SLUG).only("slug", "updated_at")
+
+    def lastmod(self, page: Page) -> datetime.datetime:
+        return page.updated_at
+
+
 sitemaps = {
     "static": StaticSitemap,
     "posts": PostSitemap,
+    "pages": PageSitemap,
     "archives": ArchiveSitemap,
     "tags": TagSitemap,
 }

@@ -49,4 +49,6 @@ urlpatterns = [
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
     # Never cached: a shared preview of an unpublished post (blog.previews).
     path("preview/<str:token>/", previews.preview, name="preview"),
+    # Last: a page's slug never takes one of the addresses above (blog.pageslugs).
+    path("<slug:slug>/", cached(views.PageDetailView.as_view()), name="page-detail"),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateformat import format as date_format
 from django.utils.http import urlencode
-from django.views.generic import ListView, TemplateView
+from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.dates import (
     DateDetailView,
     DayArchiveView,
@@ -21,10 +21,11 @@ from taggit.models import Tag
 from .discussion.links import describe_max_age
 from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
 from .durations import in_words
-from .models import DISCUSSED_ORDER, Author, Post
+from .models import DISCUSSED_ORDER, Author, Page, Post
 from .operations.privacy import ERASED_NAME, ERASED_TEXT, retention_days
 from .pagecache import cached_fragment
-from .search import QueryTooLong, Results, parse_query
+from .pageslugs import PRIVACY_PAGE_SLUG
+from .search import QueryTooLong, Results, matching_pages, parse_query
 from .sources import Work, attach_citing_posts, attach_other_citations, published_works
 from .tagging import tag_counts
 
@@ -307,13 +308,17 @@ class SearchView(PageMetaMixin, ListView):
         return Results(self.query)
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(
-            text=self.text,
-            query=self.query,
+        context = super().get_context_data(**kwargs)
+        page = context.get("page_obj")
+        # Matching pages (About, a policy…) above the posts, on the first page only.
+        first = page is None or page.number == 1
+        return context | {
+            "pages": matching_pages(self.query) if self.query and first else [],
+            "text": self.text,
+            "query": self.query,
             # Kept in the pages' links, so page 2 is page 2 of the same search.
-            page_query=urlencode({"q": self.text}) if self.text else "",
-            **kwargs,
-        )
+            "page_query": urlencode({"q": self.text}) if self.text else "",
+        }
 
     def page_meta(self, context: dict) -> tuple[str, str]:
         title = f"Search: {self.query.text}" if self.query else "Search"
@@ -367,6 +372,8 @@ class PrivacyView(PageMetaMixin, TemplateView):
             contact=settings.BLOG_PRIVACY_CONTACT or settings.DEFAULT_FROM_EMAIL,
             erased_name=ERASED_NAME,
             erased_text=ERASED_TEXT,
+            # Staff's own words above the figures: the published page with this slug.
+            intro=Page.objects.published().filter(slug=PRIVACY_PAGE_SLUG).first(),
             **kwargs,
         )
 
@@ -376,3 +383,21 @@ class PrivacyView(PageMetaMixin, TemplateView):
             "What this blog keeps about its readers and commenters, for how long, and how "
             "to have it removed.",
         )
+
+
+class PageDetailView(DetailView):
+    """/<slug>/: a standalone page (About, Contact…), with no date and no discussion.
+    Readers see published pages; staff may preview a draft, which no cache keeps."""
+
+    template_name = "blog/page_detail.html"
+    context_object_name = "page"
+
+    def get_queryset(self) -> QuerySet[Page]:
+        # The privacy page's text is shown on /privacy/ (PrivacyView), not here.
+        return Page.objects.visible_to(self.request.user).exclude(slug=PRIVACY_PAGE_SLUG)
+
+    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
+        response = super().render_to_response(context, **response_kwargs)
+        if not self.object.is_public:
+            add_never_cache_headers(response)
+        return response

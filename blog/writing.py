@@ -40,6 +40,7 @@ from taggit.models import Tag
 from . import media, pagecache, revisions, search
 from .markup import render_markdown
 from .models import Author, Page, Post, Reference, TaggedPost
+from .pageslugs import validate_page_slug
 
 BATCH_SIZE = 500
 # The scope open in this thread (or task), if any: nested writers join it.
@@ -180,7 +181,9 @@ def post_writes(
 
 
 def save_page(page: Page, *, user: AbstractBaseUser | None = None, reason: str = "") -> Page:
-    """Save a page through the one path."""
+    """Save a page through the one path. A slug the site already uses is refused
+    (ValidationError), whoever writes: the admin's form says so before it gets here."""
+    validate_page_slug(page.slug)
     with post_writes(user=user, reason=reason) as writes:
         page.save()
         writes.add_page(page)

@@ -88,7 +88,7 @@ class ShellTests(TestCase):
     def test_the_menu_is_grouped_for_an_editor(self):
         groups = menu(soup(self.client.get(INDEX)))
         self.assertEqual(list(groups), ["Writing", "Discussion", "People", "Settings"])
-        self.assertEqual(groups["Writing"], ["Posts", "Media", "Authors"])
+        self.assertEqual(groups["Writing"], ["Posts", "Pages", "Media", "Authors"])
         self.assertEqual(groups["Discussion"], ["Comments", "Blocked domains"])
         self.assertEqual(groups["People"], ["Users", "Groups"])
         self.assertIn("Tags", groups["Settings"])

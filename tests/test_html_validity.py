@@ -27,7 +27,8 @@ from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 
 from blog import previews
-from blog.models import Comment, Post
+from blog.models import Comment, Page, Post
+from blog.writing import save_page
 
 from .discussion import (
     BOB,
@@ -98,6 +99,11 @@ class EveryPageIsValidHTMLTests(TestCase):
         cls.learning = Post.objects.get(slug="learning-organisations")
         cls.untitled = Post.objects.get(title="")
         cls.staff = make_staff("editor", first_name="Eda", last_name="Editor")
+        # Standalone pages: one in the header, and staff's own words on the privacy page.
+        save_page(Page(title="About", slug="about", body="We write about *workforce* matters.",
+                       status=Page.Status.PUBLISHED, in_navigation=True))  # fmt: skip
+        save_page(Page(title="Privacy", slug="privacy", body="Our own words.",
+                       status=Page.Status.PUBLISHED))  # fmt: skip
 
     def fetch(self, client: Client, path: str, status: int = 200) -> bytes:
         response = get(client, path)
@@ -174,6 +180,7 @@ class EveryPageIsValidHTMLTests(TestCase):
             ("search refused", "/search/?q=" + "a" * 300, 400),
             ("search form", "/search/", 200),
             ("privacy", "/privacy/", 200),
+            ("page", "/about/", 200),
             ("404", "/2014/04/15/no-such-post/", 404),
         ]:
             pages[name] = self.fetch(Client(), path, status)

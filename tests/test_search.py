@@ -355,10 +355,11 @@ class PagingTests(TestCase):
             return len(context)
 
         Site.objects.get_current()  # cached for good on a running site
-        # The page cache's version; sidebar 2; count, ranked ids, the posts, their
-        # tags, snippets: 5.
-        assert queries("supervision") == queries("supervision 00") == 8
-        assert queries("zebra") == 4  # the version, the sidebar, and the count
+        # The page cache's version; sidebar 2; the header's pages; count, ranked ids,
+        # the posts, their tags, snippets: 5; the matching standalone pages: 1 (none).
+        assert queries("supervision") == queries("supervision 00") == 10
+        # The version, the sidebar, the header's pages, the count and the pages.
+        assert queries("zebra") == 6
 
 
 class SnippetTests(TestCase):

@@ -20,6 +20,10 @@ Decisions:
 - An existing post's slug is kept on update: its address may have been linked to since.
 - The comments' feed is the site's own (blog:feed-comments); an author's old page
   leads to the home page (the site has no author pages yet).
+- A page (About, Contact) becomes a standalone page (blog.models.Page), a draft if it
+  was one, at its old slug unless the site uses that address (blog.pageslugs) or
+  another page has it; its old addresses lead to it. Its comments are left out: pages
+  have no discussion here.
 """
 
 from __future__ import annotations
@@ -38,13 +42,16 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
+from django.utils.text import slugify
 from taggit.models import Tag
 
 from .. import pagecache
 from ..discussion import bulk
-from ..models import Author, Comment, Post, Redirect, Reference, TaggedPost
+from ..models import Author, Comment, Page, Post, Redirect, Reference, TaggedPost
+from ..models.pages import PAGE_SLUG_MAX_LENGTH
 from ..models.posts import MAX_REFERENCE_NUMBER
-from ..writing import PostWrites, post_writes, tag_posts, tags_named
+from ..pageslugs import page_slug_clash
+from ..writing import PostWrites, post_writes, save_page, tag_posts, tags_named
 from .limits import max_length
 from .records import (
     CommentStatus,
@@ -52,6 +59,7 @@ from .records import (
     Kind,
     OldAddress,
     Position,
+    PostStatus,
     Record,
     Skipped,
     SourceAuthor,
@@ -67,7 +75,7 @@ if TYPE_CHECKING:
 POST_BATCH = 200
 COMMENT_BATCH = 2000
 HELD_ON_OLD_BLOG = "Held for moderation on the old blog"
-PAGES_LATER = "pages are not on this site yet"
+PAGE_COMMENTS = "pages have no discussion on this site"
 # Longest values the tables take (django-comments' own columns, taggit's tag name).
 
 # blog.importing.media.localise_images: a body and its images → LocalisedImages.
@@ -127,6 +135,7 @@ class _Loader:
         self.authors: dict[str, int] = {}  # SourceAuthor.key → account id
         self.fallback: int | None = None
         self.posts: dict[str, int] = {}  # post source id → row id (this file's and found)
+        self.pages: dict[str, str] = {}  # page source id → its address here
         self.left_out_posts: dict[str, str] = {}  # source id → why it was not imported
         self.posts_in_file: set[str] = set()
         self.slugs: set[str] = set()  # given in this file
@@ -150,12 +159,7 @@ class _Loader:
             self.add_author(record)
         elif isinstance(record, SourcePost):
             if record.is_page:
-                self.report.skip("page", record.source_id, PAGES_LATER, record.position)
-                self.left_out_posts[record.source_id] = PAGES_LATER
-                # Its own addresses are not made; the blog-wide ones it carries are.
-                self.add_redirects(
-                    a for a in record.old_addresses if a.kind not in (Kind.POST, Kind.PAGE)
-                )
+                self.write_page(record)
                 return
             self.post_batch.append(record)
             if len(self.post_batch) >= POST_BATCH:
@@ -311,6 +315,50 @@ class _Loader:
             for a in record.old_addresses
         )
 
+    # Pages --------------------------------------------------------------------------
+
+    def write_page(self, record: SourcePost) -> None:
+        """A page as a standalone page, through the write path (save_page, which joins
+        the import's scope): few in any blog, so one at a time."""
+        _check_post(record)
+        self.left_out_posts[record.source_id] = PAGE_COMMENTS
+        if record.source_id in self.pages:
+            self.report.skip("page", record.source_id, "it appears twice in the file",
+                             record.position)  # fmt: skip
+            return
+        digest = record.digest()
+        page = Page.objects.filter(source_id=record.source_id).first()
+        if page is not None and page.source_digest == digest:
+            self.report.count("pages", Outcome.UNCHANGED)
+        else:
+            created = page is None
+            if created:
+                page = Page(source_id=record.source_id)
+                page.slug = self.free_page_slug(record.slug or record.title)
+            page.title = record.title or "Untitled page"
+            page.body = self.localised(record.body, record.images, record.position)
+            # A page has no schedule: one published for later is published now.
+            published = record.status is PostStatus.PUBLISHED
+            page.status = Page.Status.PUBLISHED if published else Page.Status.DRAFT
+            page.source_digest = digest
+            save_page(page)
+            self.report.count("pages", Outcome.CREATED if created else Outcome.UPDATED)
+        self.pages[record.source_id] = page.get_absolute_url()
+        self.add_redirects(
+            OldAddress(a.path, a.kind, a.target or record.source_id) for a in record.old_addresses
+        )
+
+    def free_page_slug(self, wanted: str) -> str:
+        """The slug ``wanted`` (its old address's) if the site has no such address
+        and no page has it, else one with "-2", "-3"… (or "page-…" for a number)."""
+        base = slugify(wanted)[: PAGE_SLUG_MAX_LENGTH - 4].strip("-") or "page"
+        if base.isdigit():
+            base = f"page-{base}"
+        slug, n = base, 2
+        while page_slug_clash(slug) or Page.objects.filter(slug=slug).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
     def localised(self, body: str, images: Sequence[str], position: Position) -> str:
         """``body`` with ``images`` fetched into the media folder (--fetch-media)."""
         if self.localise is None or not images:
@@ -428,7 +476,8 @@ class _Loader:
                 return None  # its post was left out, and said so
             return (post_pk, None, "")
         if address.kind is Kind.PAGE:
-            return None  # pages are left out, and said so
+            page_path = self.pages.get(address.target)
+            return None if page_path is None else (None, None, page_path)
         if address.kind is Kind.TAG:
             names = _tag_names([address.target])
             if not names:

@@ -13,7 +13,7 @@ from .comments import (
     discussion_page_query,
     is_visible,
 )
-from .derived import ContentVersion, SearchDocument
+from .derived import ContentVersion, PageSearchDocument, SearchDocument
 from .links import UsedConfirmationLink
 from .media import Image, Rendition
 from .pages import Page, PageQuerySet
@@ -39,6 +39,7 @@ __all__ = [
     "Image",
     "Page",
     "PageQuerySet",
+    "PageSearchDocument",
     "PageSourceQuerySet",
     "Post",
     "PostQuerySet",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from .pages import Page
 from .posts import Post
 
 
@@ -22,6 +23,22 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"Search text of post {self.post_id}"
+
+
+class PageSearchDocument(models.Model):
+    """A page's searchable text, one row per page (``blog.search.index_pages``). Apart
+    from the posts' documents: a page has no tags, references or date, and pages are
+    listed apart in the results. An FTS5 table on SQLite (migration 0015); PostgreSQL
+    reads it without an index of its own, pages being few."""
+
+    page = models.OneToOneField(
+        Page, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    title = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Search text of page {self.page_id}"
 
 
 class ContentVersion(models.Model):

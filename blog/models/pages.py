@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from markdownx.models import MarkdownxField
 
 from ..markup import plain_text
+from ..pageslugs import PRIVACY_PAGE_SLUG, validate_page_slug
 from .base import PageSourceQuerySet
 
 PAGE_SLUG_MAX_LENGTH = 80
@@ -42,7 +43,9 @@ class Page(models.Model):
         max_length=PAGE_SLUG_MAX_LENGTH,
         unique=True,
         help_text="The page's address: /slug/. It may not be one the site already uses "
-        "(tags, search, a year…).",
+        "(tags, search, a year…). One exception: a page with the slug “privacy” is not "
+        "a page of its own; its text is shown on the privacy page, above the figures "
+        "the site's settings give.",
     )
     body = MarkdownxField(blank=True, help_text="Markdown, as in posts.")
     body_html = models.TextField(editable=False, blank=True)
@@ -75,7 +78,13 @@ class Page(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
+        if self.slug == PRIVACY_PAGE_SLUG:
+            return reverse("blog:privacy")
         return reverse("blog:page-detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        validate_page_slug(self.slug)
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)

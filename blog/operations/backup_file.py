@@ -81,6 +81,7 @@ EXCLUDED: dict[str, str] = {
     "auth.permission": "created by migrate; backups refer to it by natural key",
     "sessions.session": "sign-ins, not content; a restore ends them, as it replaces the users",
     "blog.searchdocument": "derived from the posts; rebuilt after a restore",
+    "blog.pagesearchdocument": "derived from the pages; rebuilt after a restore",
     "blog.contentversion": "the page-cache token; replaced after a restore",
     "blog.previewlink": "links shared for a short time; a restore ends them, as it ends sign-ins",
 }

@@ -55,6 +55,7 @@ def _replaced_tables() -> list[str]:
             if field.remote_field.through._meta.auto_created
         ]
     tables.append(apps.get_model("blog.searchdocument")._meta.db_table)
+    tables.append(apps.get_model("blog.pagesearchdocument")._meta.db_table)
     if apps.is_installed("django.contrib.sessions"):
         tables.append(apps.get_model("sessions.session")._meta.db_table)
     return tables

@@ -88,6 +88,11 @@ def blog_posting(post: Post) -> dict:
 
 
 @register.filter
+def web_page(page) -> dict:
+    return metadata.web_page(page)
+
+
+@register.filter
 def post_image(post: Post) -> str:
     return metadata.post_image(post)
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
 from blog import writing
-from blog.importing.load import HELD_ON_OLD_BLOG, PAGES_LATER, load
+from blog.importing.load import HELD_ON_OLD_BLOG, PAGE_COMMENTS, load
 from blog.importing.records import (
     CommentStatus,
     ImportFileError,
@@ -30,7 +30,7 @@ from blog.importing.records import (
     SourcePost,
 )
 from blog.importing.report import Outcome
-from blog.models import Comment, ContentVersion, Post, Redirect, SearchDocument
+from blog.models import Comment, ContentVersion, Page, Post, Redirect, SearchDocument
 from tests.factories import london, make_post, make_staff, make_user
 from tests.reliability.checks import tree_problems
 
@@ -291,13 +291,26 @@ def test_replies_to_left_out_comments_go_under_their_nearest_imported_ancestor()
     assert report.get("comments", Outcome.SKIPPED) == 3
 
 
-def test_pages_are_skipped_with_their_comments_and_addresses():
-    page = post(5, is_page=True, old_addresses=(OldAddress("/p/about.html", Kind.PAGE),))
-    report = load([BLOG, JANE, page, comment(1, post_n=5)])
-    assert report.skip_reasons()["page", PAGES_LATER] == 1
-    assert report.get("pages", Outcome.SKIPPED) == 1
-    assert report.get("comments", Outcome.SKIPPED) == 1
-    assert not Post.objects.exists() and not Redirect.objects.exists()
+def test_pages_become_standalone_pages_their_old_addresses_leading_to_them():
+    about = post(5, is_page=True, title="About", body="About **us**.", slug="about",
+                 old_addresses=(OldAddress("/p/about.html", Kind.PAGE),))  # fmt: skip
+    # A page whose old slug is one of the site's own addresses, and a draft.
+    search = post(6, is_page=True, title="Search", slug="search")
+    draft = post(7, is_page=True, title="Soon", slug="soon", status=PostStatus.DRAFT)
+    report = load([BLOG, JANE, about, search, draft, comment(1, post_n=5)])
+    assert report.get("pages", Outcome.CREATED) == 3
+    assert report.skip_reasons()["comment", f"its post was not imported ({PAGE_COMMENTS})"] == 1
+    assert not Post.objects.exists()
+    page = Page.objects.get(source_id="blogger:post-5")
+    assert (page.slug, page.status) == ("about", Page.Status.PUBLISHED)
+    assert "<strong>us</strong>" in page.body_html
+    assert Page.objects.get(source_id="blogger:post-6").slug == "search-2"
+    assert Page.objects.get(source_id="blogger:post-7").status == Page.Status.DRAFT
+    assert Redirect.objects.get(old_path="/p/about.html").target_path() == "/about/"
+    # Again: nothing changes.
+    again = load([BLOG, JANE, about, search, draft])
+    assert again.get("pages", Outcome.UNCHANGED) == 3
+    assert Page.objects.count() == 3
 
 
 def test_a_comment_by_the_blogs_author_is_theirs():
