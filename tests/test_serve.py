@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,7 @@ def serve_env(tmp_path_factory) -> dict[str, str]:
     env = serve_environment(clean_environ(PORT=str(free_port())), env_file)
     env["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
     env["DJANGO_STATIC_ROOT"] = str(folder / "static")
+    env["DJANGO_MEDIA_ROOT"] = str(folder / "media")
     env["WEB_CONCURRENCY"] = "2"
     return env
 
@@ -222,6 +224,30 @@ def test_server_serves_hashed_static_files_compressed_for_ever(server):
     status, headers, _body = get(server.port, stylesheet, **{"Accept-Encoding": "gzip, br"})
     assert status == 200
     assert headers["content-encoding"] == "br"
+
+
+def test_server_serves_uploaded_images_itself_and_nothing_as_a_page(server, serve_env):
+    # What blog.media stores: images named after a digest of their pixels.
+    folder = Path(serve_env["DJANGO_MEDIA_ROOT"]) / "images" / "renditions"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "0123abcd-480.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBPVP8 ")
+    (folder / "note.html").write_text("<script>alert(1)</script>")
+
+    status, headers, body = get(server.port, "/media/images/renditions/0123abcd-480.webp")
+    assert status == 200
+    assert body.startswith(b"RIFF")
+    assert headers["content-type"] == "image/webp"
+    assert headers["cache-control"] == "max-age=31536000, public, immutable"
+    assert headers["x-content-type-options"] == "nosniff"
+
+    # Only image types are named: anything else is a download, never a page.
+    status, headers, _body = get(server.port, "/media/images/renditions/note.html")
+    assert status == 200
+    assert headers["content-type"] == "application/octet-stream"
+    assert headers["x-content-type-options"] == "nosniff"
+
+    status, _headers, _body = get(server.port, "/media/images/none.png")
+    assert status == 404
 
 
 def test_server_started_the_workers_asked_for(server):

@@ -11,7 +11,8 @@ speed. What is too large is refused from the Content-Length alone, before the bo
 read.
 
 Nothing outside the run's directory is read or written except nginx's own binary and the
-static files it does not serve (WhiteNoise does: docs/serving.md says why): the pid
+uploaded images it serves (MEDIA_ROOT; the static files WhiteNoise serves, and
+docs/serving.md says why): the pid
 file, the logs and the temporary files are all in that directory, so no system-wide
 configuration is touched and several servers run side by side.
 """
@@ -22,6 +23,7 @@ import os
 import pwd
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 # The largest legitimate request is the editor's image upload: MARKDOWNX_UPLOAD_MAX_SIZE
 # (5 MB) plus the multipart envelope; a megabyte of margin covers it (tests/test_front.py
@@ -58,8 +60,16 @@ def find_nginx() -> str:
     return found
 
 
-def nginx_config(runtime: Path, port: int, socket: Path) -> str:
-    """The whole configuration: nginx on 127.0.0.1:port, gunicorn on the Unix socket."""
+class Media(NamedTuple):
+    """Where uploaded images are read (MEDIA_URL) and stored (MEDIA_ROOT)."""
+
+    url: str
+    root: Path
+
+
+def nginx_config(runtime: Path, port: int, socket: Path, media: Media | None = None) -> str:
+    """The whole configuration: nginx on 127.0.0.1:port, gunicorn on the Unix socket,
+    and the uploaded images (``media``) served from their folder."""
     # Run by root, nginx's workers would become `nobody`, who cannot reach the socket in
     # this run's private directory: they stay the user who started `make serve`.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
@@ -110,6 +120,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
 
+{_media_location(media) if media else ""}
         location / {{
             proxy_pass http://gunicorn;
             # Whole requests to gunicorn, whole responses from it.
@@ -137,7 +148,26 @@ def nginx_command(nginx: str, runtime: Path, config: Path) -> list[str]:
     return [nginx, "-p", f"{runtime}/", "-c", str(config), "-e", "stderr", "-g", "daemon off;"]
 
 
-def write_config(runtime: Path, port: int, socket: Path) -> Path:
+def _media_location(media: Media) -> str:
+    """Uploaded images, straight from disk: blog.media names each file after a digest of
+    its pixels, so a name never gets other content and browsers may keep it for ever.
+    Only the image types the site makes are named; anything else in the folder goes out
+    as a download that no browser will sniff into a page."""
+    return f"""
+        location {media.url} {{
+            alias {media.root}/;
+            types {{
+                image/jpeg jpg jpeg;
+                image/png png;
+                image/webp webp;
+            }}
+            default_type application/octet-stream;
+            add_header Cache-Control "max-age=31536000, public, immutable";
+            add_header X-Content-Type-Options nosniff;
+        }}"""
+
+
+def write_config(runtime: Path, port: int, socket: Path, media: Media | None = None) -> Path:
     config = runtime / "nginx.conf"
-    config.write_text(nginx_config(runtime, port, socket))
+    config.write_text(nginx_config(runtime, port, socket, media))
     return config

@@ -33,7 +33,7 @@ from typing import IO, NamedTuple
 
 from dotenv import dotenv_values
 
-from .nginx import find_nginx, nginx_command, write_config
+from .nginx import Media, find_nginx, nginx_command, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
@@ -110,6 +110,24 @@ def gunicorn_command(
 ) -> list[str]:
     """The server, as `make serve` and `make bench` start it."""
     return [python, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), wsgi]
+
+
+def media_settings(env: Mapping[str, str], python: str = sys.executable) -> Media:
+    """Where the site, run in ``env``, reads and stores uploaded images: asked of Django
+    itself, so that nginx serves what the settings say, not a copy of them."""
+    code = (
+        "import django; django.setup(); "
+        "from django.core.files.storage import default_storage as s; "
+        "print(s.base_url); print(s.location)"
+    )
+    result = subprocess.run(
+        [python, "-c", code], cwd=ROOT, env=dict(env), capture_output=True, text=True,
+        timeout=PREPARE_TIMEOUT, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise ServerFailed(f"The settings could not be read:\n{result.stderr}")
+    url, root = result.stdout.splitlines()[-2:]
+    return Media(url, Path(root))
 
 
 class ServerFailed(RuntimeError):
@@ -199,7 +217,7 @@ def running_stack(
     servers: list[Server] = []
     try:
         sock = runtime / "gunicorn.sock"
-        config = write_config(runtime, port, sock)
+        config = write_config(runtime, port, sock, media_settings(env))
         env = {**env, "PORT": str(port), "BLOG_GUNICORN_SOCKET": str(sock)}
         # Each in its own process group: stopping one reaches its workers, and Ctrl-C in
         # the terminal reaches this process only, which stops both in order.

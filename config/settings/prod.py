@@ -49,6 +49,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 SITE_DOMAIN = os.environ.get("DJANGO_SITE_DOMAIN", ALLOWED_HOSTS[0])
 # Where collectstatic writes and WhiteNoise reads (a benchmark or a test uses its own).
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or STATIC_ROOT  # noqa: F405
+# Where uploaded images are stored, and nginx serves them from (tools/nginx.py).
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT") or MEDIA_ROOT  # noqa: F405
 
 # HTTPS by default; DJANGO_SECURE=0 for a loopback run behind no TLS proxy.
 _secure = os.environ.get("DJANGO_SECURE", "1") != "0"
