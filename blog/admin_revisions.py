@@ -353,7 +353,8 @@ class RevisionsAdminMixin:
     @staticmethod
     def _who(version: Version) -> str:
         user = version.revision.user
-        return display_name(user) if user else "someone unknown"
+        # No one signed in: the fixture, an import or a shell wrote it.
+        return display_name(user) if user else "a command"
 
     # The views --------------------------------------------------------------------
 

@@ -216,7 +216,7 @@ class RestoreTests(RevisionTestCase):
         assert response.status_code == 302
         message = [str(m) for m in self.client.get(response.url).context["messages"]]
         assert message == ["“Thresholds” is restored from the revision of 1 Mar 2024, 09:00 by "
-                           "someone unknown."]  # fmt: skip
+                           "a command."]  # fmt: skip
         post = Post.objects.get(pk=self.post.pk)
         assert post.title == "Thresholds" and post.status == Post.Status.PUBLISHED
         assert post.body.startswith(f"A {OLD_WORD} review [1].")
@@ -230,7 +230,7 @@ class RestoreTests(RevisionTestCase):
         newest = versions_of(post).first()
         assert newest.revision.user == self.staff
         assert newest.revision.comment == (
-            "Restored from the revision of 1 Mar 2024, 09:00 by someone unknown"
+            "Restored from the revision of 1 Mar 2024, 09:00 by a command"
         )
         assert newest.revision.date_created == london(2024, 3, 3, 11)
         assert Version.objects.get_for_object(post).count() == 3
