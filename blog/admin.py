@@ -112,19 +112,11 @@ class PostListColumns:
 # The post's change form and actions ---------------------------------------------------
 
 
-@admin.register(Post)
-class PostAdmin(
-    PostListColumns,
-    ImageAltWarningMixin,
-    PostImportMixin,
-    RevisionsAdminMixin,
-    PreviewLinksAdminMixin,
-    PostEditorMixin,
-    MarkdownxModelAdmin,
-):
-    # The change form (its form, preview, publishing buttons): blog.admin_editor. The
-    # import page: blog.importing.adminpage.
-    actions = ["publish", "unpublish"]
+class WritePathAdminMixin:
+    """The change form as one write: the admin saves a post in three steps (save_model,
+    the references inline, the tags in save_related), a page in one; either is rendered,
+    indexed, kept as a revision by the signed-in editor and announced once, after the
+    last of them (blog.writing)."""
 
     def changeform_view(
         self,
@@ -133,11 +125,24 @@ class PostAdmin(
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
-        # The admin saves a post in three steps (save_model, the references inline, the
-        # tags in save_related): one write, rendered, indexed and announced once, after
-        # the last of them (blog.writing).
         with post_writes(user=request.user):
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Post)
+class PostAdmin(
+    PostListColumns,
+    ImageAltWarningMixin,
+    PostImportMixin,
+    RevisionsAdminMixin,
+    PreviewLinksAdminMixin,
+    WritePathAdminMixin,
+    PostEditorMixin,
+    MarkdownxModelAdmin,
+):
+    # The change form (its form, preview, publishing buttons): blog.admin_editor. The
+    # import page: blog.importing.adminpage.
+    actions = ["publish", "unpublish"]
 
     def save_model(self, request: HttpRequest, post: Post, form, change: bool) -> None:
         with post_writes() as writes:
@@ -171,8 +176,16 @@ class PostAdmin(
     def _set_status(
         self, request: HttpRequest, queryset: QuerySet[Post], status: str, done: str
     ) -> None:
-        # One UPDATE statement: all the selected posts change, or none.
-        changed = queryset.exclude(status=status).update(status=status, updated_at=timezone.now())
+        # One UPDATE statement: all the selected posts change, or none; each then kept
+        # as a revision, by whom and why, through the write path.
+        chosen = queryset.exclude(status=status)
+        with post_writes(user=request.user, reason=f"{done.capitalize()} from the list") as writes:
+            ids = list(chosen.values_list("pk", flat=True))
+            changed = Post.objects.filter(pk__in=ids).update(
+                status=status, updated_at=timezone.now()
+            )
+            for pk in ids:
+                writes.add(pk)
         self.message_user(request, f"{changed} post(s) {done}.", messages.SUCCESS)
 
 
@@ -180,7 +193,7 @@ class PostAdmin(
 
 
 @admin.register(Page)
-class PageAdmin(RevisionsAdminMixin, MarkdownxModelAdmin):
+class PageAdmin(RevisionsAdminMixin, WritePathAdminMixin, MarkdownxModelAdmin):
     """About, Contact, a comments policy: the same Markdown editor as posts, saved
     through the one write path (rendered, indexed, kept as a revision, announced to the
     page cache). The slug is checked against the site's own addresses (Page.clean)."""
@@ -191,16 +204,6 @@ class PageAdmin(RevisionsAdminMixin, MarkdownxModelAdmin):
     search_fields = ["title", "slug", "body"]
     prepopulated_fields = {"slug": ["title"]}
     fields = ["title", "slug", "body", "status", "in_navigation", "navigation_order"]
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        with post_writes(user=request.user):
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         # The navigation order edited in the list: saved through the write path too.

@@ -26,7 +26,7 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import nh3
 from django.db import connection
@@ -36,6 +36,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .markup import plain_text
 from .models import Page, PageSearchDocument, Post, SearchDocument
+
+if TYPE_CHECKING:  # PostgreSQL's own, imported only where it is the database
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery
 
 MAX_QUERY_LENGTH = 200
 MAX_PHRASES = 12
@@ -286,24 +289,27 @@ class PostgresEngine:
         )
         return list(ranked[offset : offset + limit])
 
-    def snippets(self, query: Query, ids: Sequence[int]) -> dict[int, str]:
+    def headline(self, tsquery: SearchQuery) -> SearchHeadline:
+        """A body's snippet around the words found, marked for highlight(): posts' and
+        pages' alike."""
         from django.contrib.postgres.search import SearchHeadline
 
+        return SearchHeadline(
+            "body",
+            tsquery,
+            config=self.config,
+            start_sel=START,
+            stop_sel=STOP,
+            max_words=SNIPPET_WORDS,
+            min_words=SNIPPET_WORDS // 2,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+
+    def snippets(self, query: Query, ids: Sequence[int]) -> dict[int, str]:
         headlines = (
             SearchDocument.objects.filter(post_id__in=ids)
-            .annotate(
-                snippet=SearchHeadline(
-                    "body",
-                    self.tsquery(query),
-                    config=self.config,
-                    start_sel=START,
-                    stop_sel=STOP,
-                    max_words=SNIPPET_WORDS,
-                    min_words=SNIPPET_WORDS // 2,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                )
-            )
+            .annotate(snippet=self.headline(self.tsquery(query)))
             .values_list("post_id", "snippet")
         )
         return dict(headlines)
@@ -311,7 +317,7 @@ class PostgresEngine:
     def page_matches(self, query: Query, limit: int) -> list[tuple[int, str]]:
         """The best published pages for ``query``, each with its snippet: one query.
         No index of their own: pages are few, their vectors are made as they are read."""
-        from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchRank, SearchVector
 
         tsquery = self.tsquery(query)
         vector = SearchVector("title", weight="A", config=self.config) + SearchVector(
@@ -322,17 +328,7 @@ class PostgresEngine:
             .filter(vector=tsquery, page__in=Page.objects.published())
             .annotate(
                 rank=SearchRank(F("vector"), tsquery),
-                snippet=SearchHeadline(
-                    "body",
-                    tsquery,
-                    config=self.config,
-                    start_sel=START,
-                    stop_sel=STOP,
-                    max_words=SNIPPET_WORDS,
-                    min_words=SNIPPET_WORDS // 2,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                ),
+                snippet=self.headline(tsquery),
             )
             .order_by("-rank", "page_id")
             .values_list("page_id", "snippet")

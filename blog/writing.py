@@ -28,7 +28,7 @@ run the same steps for that post at once.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -116,39 +116,38 @@ class PostWrites:
         Author.objects.ensure_for(
             {post.author_id for post in posts if not post._author_has_profile}
         )
-        images = media.images_in(post.body for post in posts)
-        rendered = []
-        for post in posts:
-            numbers = [ref.number for ref in post.references.all()]
-            html = render_markdown(post.body, numbers, images=images)
-            for copy in self._posts[post.pk]:
-                copy.body_html = html
-            if html != post.body_html:
-                post.body_html = html
-                rendered.append(post)
-        # The base manager: this is the write path's own update, not one to announce.
-        Post._base_manager.bulk_update(rendered, ["body_html"])
+        self._derive(posts, self._posts, lambda post: [r.number for r in post.references.all()])
         search.index_posts(posts)
-        media.record_uses(posts, images)
-        if self.revisions:
-            revisions.record(posts, user=self.user, reason=self.reason)
 
     def _derive_pages(self, ids: list[int]) -> None:
         pages = list(Page.objects.filter(pk__in=ids))
-        images = media.images_in(page.body for page in pages)
-        rendered = []
-        for page in pages:
-            html = render_markdown(page.body, images=images)
-            for copy in self._pages[page.pk]:
-                copy.body_html = html
-            if html != page.body_html:
-                page.body_html = html
-                rendered.append(page)
-        Page._base_manager.bulk_update(rendered, ["body_html"])
+        self._derive(pages, self._pages, lambda page: ())
         search.index_pages(pages)
-        media.record_uses(pages, images)
+
+    def _derive(
+        self,
+        items: list[Post] | list[Page],
+        copies: Mapping[int, list],
+        citations: Callable[[Post | Page], Iterable[int]],
+    ) -> None:
+        """What posts and pages alike derive from their bodies: the HTML (stored where it
+        changed, and given to every copy the writers hold), the images they show, a
+        revision. ``citations`` names the reference numbers an item's markers may link."""
+        images = media.images_in(item.body for item in items)
+        rendered = []
+        for item in items:
+            html = render_markdown(item.body, citations(item), images=images)
+            for copy in copies[item.pk]:
+                copy.body_html = html
+            if html != item.body_html:
+                item.body_html = html
+                rendered.append(item)
+        if items:
+            # The base manager: this is the write path's own update, not one to announce.
+            type(items[0])._base_manager.bulk_update(rendered, ["body_html"])
+        media.record_uses(items, images)
         if self.revisions:
-            revisions.record(pages, user=self.user, reason=self.reason)
+            revisions.record(items, user=self.user, reason=self.reason)
 
 
 @contextmanager

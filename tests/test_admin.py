@@ -6,6 +6,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from blog.models import Post, Reference
+from blog.revisions import versions_of
 
 from .factories import admin_post_form, london, make_post, make_staff, make_user
 from .html import soup
@@ -135,6 +136,13 @@ class PostAdminTests(TestCase):
         self.client.post(url, {"action": "unpublish", "_selected_action": [draft.pk]})
         draft.refresh_from_db()
         self.assertEqual(draft.status, Post.Status.DRAFT)
+        # Each kept as a revision, by whom and why (blog.revisions).
+        kept = [(v.field_dict["status"], v.revision.user, v.revision.comment)
+                for v in versions_of(draft)[:2]]  # fmt: skip
+        self.assertEqual(kept, [
+            (Post.Status.DRAFT, self.staff, "Returned to draft from the list"),
+            (Post.Status.PUBLISHED, self.staff, "Published from the list"),
+        ])  # fmt: skip
 
     def test_view_on_site(self):
         post = make_post("Seen")

@@ -5,6 +5,7 @@ in subprocesses on databases of their own."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import io
 import json
@@ -35,7 +36,8 @@ from django_comments_xtd.models import BlackListedDomain
 from reversion.models import Revision
 from taggit.models import Tag
 
-from blog.models import Comment, ContentVersion, Post, Reference
+from blog import previews
+from blog.models import Comment, ContentVersion, Post, PreviewLink, Reference
 from blog.operations import backup_file
 
 from .discussion import comment_and_confirm
@@ -288,6 +290,14 @@ class RoundTripTests(BackupTestCase):
         assert self.client.get(reverse("admin:index")).status_code == 200
         self.restore(path)
         assert self.client.get(reverse("admin:index")).status_code == 302
+
+    def test_shared_previews_end(self):
+        draft = make_post("Not yet", author=self.staff, status=Post.Status.DRAFT)
+        path = self.back_up()
+        link = previews.create_link(draft, self.staff, datetime.timedelta(days=1))
+        self.restore(path)
+        assert not PreviewLink.objects.exists()
+        assert self.client.get(previews.url_for(link)).status_code == 404
 
     def _change_everything(self) -> None:
         post = Post.objects.get(pk=self.post.pk)
