@@ -223,7 +223,7 @@ class SQLiteEngine:
             cursor.execute(sql, [START, STOP, self.match(query), *ids])
             return dict(cursor.fetchall())
 
-    page_table = "blog_page_search_fts"  # made by migration 0015
+    page_table = "blog_page_search_fts"  # made by migration 0016
 
     def page_matches(self, query: Query, limit: int) -> list[tuple[int, str]]:
         """The best published pages for ``query``, each with its snippet: one query."""

@@ -28,7 +28,7 @@ class SearchDocument(models.Model):
 class PageSearchDocument(models.Model):
     """A page's searchable text, one row per page (``blog.search.index_pages``). Apart
     from the posts' documents: a page has no tags, references or date, and pages are
-    listed apart in the results. An FTS5 table on SQLite (migration 0015); PostgreSQL
+    listed apart in the results. An FTS5 table on SQLite (migration 0016); PostgreSQL
     reads it without an index of its own, pages being few."""
 
     page = models.OneToOneField(
