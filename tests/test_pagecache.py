@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import time_machine
 from django.conf import settings
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.sites.models import Site
 from django.core import mail
 from django.core.cache import cache
@@ -251,7 +251,7 @@ class InvalidationTests(PageCacheTestCase):
     def test_publishing_and_unpublishing_from_the_admin_list(self):
         # One UPDATE statement, which sends no signal.
         admin = PostAdmin(Post, None)
-        request = type("Request", (), {"_messages": None})()
+        request = type("Request", (), {"_messages": None, "user": AnonymousUser()})()
         admin.message_user = lambda *args, **kwargs: None
         self.after(
             lambda: admin.publish(request, Post.objects.filter(pk=self.draft.pk)),
