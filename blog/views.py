@@ -18,6 +18,7 @@ from django.views.generic.dates import (
 )
 from taggit.models import Tag
 
+from . import media
 from .discussion.links import describe_max_age
 from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
 from .durations import in_words
@@ -241,12 +242,17 @@ class AuthorDetailView(PageMetaMixin, PostListMixin, ListView):
 
     def get_queryset(self) -> QuerySet[Post]:
         self.author = get_object_or_404(
-            Author.objects.select_related("user", "photo"), slug=self.kwargs["slug"]
+            Author.objects.select_related("user", "photo").prefetch_related("photo__renditions"),
+            slug=self.kwargs["slug"],
         )
         return super().get_queryset().filter(author=self.author.user_id)
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(author=self.author, **kwargs)
+        # The photo is shown at most 12rem wide: its smallest rendition (480 px) is
+        # sharp on any screen, where the original may be 1,600 px.
+        photo = self.author.photo
+        shown = (media.smallest_rendition(photo) or photo) if photo is not None else None
+        return super().get_context_data(author=self.author, photo=shown, **kwargs)
 
     def page_meta(self, context: dict) -> tuple[str, str]:
         name = self.author.name

@@ -129,6 +129,22 @@ class AuthorPageTests(OnSiteDomainTestCase):
         self.assertEqual((img["width"], img["height"], img["alt"]), ("300", "200", "Pat at a desk"))
         self.assertTrue(img["src"].endswith("images/2014/05/pat.jpg"))
 
+    def test_the_photo_is_its_smallest_rendition(self):
+        photo = Image.objects.create(
+            file="images/2014/05/pat.jpg", width=1600, height=1200, format="JPEG",
+            digest="f" * 64, alt_text="Pat at a desk",
+        )  # fmt: skip
+        for width, fmt in ((960, "JPEG"), (480, "JPEG"), (480, "WEBP"), (1600, "JPEG")):
+            photo.renditions.create(
+                width=width, height=width * 3 // 4, format=fmt,
+                file=f"images/renditions/2014/05/pat-{width}.{fmt.lower()}",
+            )  # fmt: skip
+        self.author.photo = photo
+        self.author.save()
+        img = soup(self.client.get(self.url)).select_one("img.author__photo")
+        self.assertTrue(img["src"].endswith("images/renditions/2014/05/pat-480.jpeg"), img)
+        self.assertEqual((img["width"], img["height"]), ("480", "360"))
+
     def test_unknown_or_unpublished_authors_have_no_page(self):
         drafter = make_user("dw", first_name="Dee", last_name="Drafter")
         make_post("Only a draft", author=drafter, status=Post.Status.DRAFT)
