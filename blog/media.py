@@ -11,6 +11,10 @@ Every stored file, the original included, is written from the decoded pixels int
 new image: no EXIF (camera, GPS), XMP, comment or colour profile survives. A picture in
 another colour space is converted to sRGB first, which is what a browser assumes of an
 image without a profile.
+
+The importer's ``--fetch-media`` (blog.importing.media) stores the images it downloads
+through ``store_upload`` too, with its own size limit and the formats of other blogs
+(WebP, BMP, a still GIF) accepted and stored as PNG (``convert=True``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ from .models import Image, Page, Post, Rendition
 
 # What may be uploaded, and the name each is stored under.
 FORMATS = {"JPEG": "jpg", "PNG": "png"}
+# What an import may also bring (convert=True), stored as CONVERTED_TO: lossless, so
+# nothing the old blog showed is lost twice.
+CONVERTIBLE = ("WEBP", "BMP", "GIF")
+CONVERTED_TO = "PNG"
 MAX_PIXELS = 40_000_000
 # The renditions' widths: those narrower than the original, and the original's own
 # width up to the largest of them (the stored original is no wider: see _decoded).
@@ -55,10 +63,11 @@ WEBP_QUALITY = 80
 # Upload --------------------------------------------------------------------------------
 
 
-def check_upload(upload) -> str:
+def check_upload(upload, *, max_size: int | None = None, convert: bool = False) -> str:
     """The Pillow format of an upload that may be stored (JPEG or PNG, within the size
-    and pixel limits, decodable), or ValidationError saying why not."""
-    limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
+    and pixel limits, decodable), or ValidationError saying why not. ``max_size`` for
+    another limit than the editor's; ``convert`` to accept CONVERTIBLE formats too."""
+    limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE if max_size is None else max_size
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
             f"The image is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."
@@ -80,7 +89,7 @@ def check_upload(upload) -> str:
         raise ValidationError("The file is not an image that can be read.") from None
     finally:
         upload.seek(0)
-    if detected not in FORMATS:
+    if detected not in FORMATS and not (convert and detected in CONVERTIBLE):
         raise ValidationError("Only JPEG and PNG images can be uploaded.")
     return detected
 
@@ -146,11 +155,22 @@ class _Stored:
             default_storage.delete(name)
 
 
-def store_upload(upload, user: AbstractBaseUser | None = None, alt_text: str = "") -> Image:
+def store_upload(
+    upload,
+    user: AbstractBaseUser | None = None,
+    alt_text: str = "",
+    *,
+    max_size: int | None = None,
+    convert: bool = False,
+) -> Image:
     """Store an uploaded JPEG or PNG once, stripped of its metadata, with its
     renditions; the same picture uploaded again returns the Image already stored.
-    ValidationError for a file that is not one; nothing is left behind on failure."""
-    kind = check_upload(upload)
+    ValidationError for a file that is not one; nothing is left behind on failure.
+    ``max_size`` and ``convert`` as check_upload's (for the importer): a converted
+    image (its first frame, if it has several) is stored as CONVERTED_TO."""
+    kind = check_upload(upload, max_size=max_size, convert=convert)
+    if kind not in FORMATS:
+        kind = CONVERTED_TO
     try:
         picture = _decoded(upload, kind)
     except (OSError, ValueError, SyntaxError, Pillow.DecompressionBombError):

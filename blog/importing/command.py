@@ -39,7 +39,8 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--fetch-media",
             action="store_true",
-            help="Download the posts' images into the media folder (else they stay links).",
+            help="Download the posts' images and store them as uploaded images "
+            "(else they stay links).",
         )
         parser.add_argument(
             "--details",

@@ -7,9 +7,22 @@ downloaded into MEDIA_ROOT and the body is rewritten to point at the copies.
 Each address is untrusted: only http and https, at most MAX_REDIRECTS redirects (to
 http or https only), at most MAX_BYTES read, a deadline on the whole download, and
 the content must be an image Pillow can open and verify (no SVG: it can hold scripts).
-Files are stored by content, ``imported/<sha256 prefix>/<name>``, so a second import
-of the same images writes nothing new. A failure is listed with its reason and the
-body keeps the remote address.
+
+A picture is stored the way the editor's uploads are, by blog.media.store_upload: once
+(by its pixels, so a second import of the same images writes nothing new and points at
+the same address), its location and camera data stripped, in renditions, an Image row
+the admin's Media lists and the write path records the uses of; the body is pointed at
+the address the editor would insert (blog.media.canonical_url), with the alternative
+text the body gives it. JPEG and PNG stay so; WebP, BMP and a still GIF become PNG
+(lossless). The importer's own size limit (MAX_BYTES) applies, not the editor's; a
+picture wider than the editor's limit is scaled down, as an upload is.
+
+An animated GIF has no place in the renditions (they are still pictures), and its
+first frame alone would lose what it shows: it is kept as a file, ``imported/<sha256
+prefix>/<name>.gif``, re-saved frame by frame by Pillow with no comment (a GIF carries
+no EXIF; Pillow writes no XMP or other application extension), so it too is stored once.
+
+A failure is listed with its reason and the body keeps the remote address.
 """
 
 from __future__ import annotations
@@ -27,10 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
-from PIL import Image
+from PIL import Image, ImageSequence
+
+from blog import media
+from blog.markup import ATTRIBUTE, IMG_TAG
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -59,7 +76,7 @@ def localise_images(body: str, urls: Sequence[str], *, timeout: float = 10) -> L
     result = LocalisedImages(body=body)
     for url in dict.fromkeys(urls):  # each once, in order
         try:
-            local = store(url, timeout=timeout)
+            local = store(url, timeout=timeout, alt_text=alt_for(result.body, url))
         except FetchError as error:
             result.failures.append((url, str(error)))
             continue
@@ -68,16 +85,71 @@ def localise_images(body: str, urls: Sequence[str], *, timeout: float = 10) -> L
     return result
 
 
-def store(url: str, *, timeout: float) -> str:
-    """The stored copy's URL for the image at ``url``, downloading it if no copy of
-    the same content is stored yet."""
+def store(url: str, *, timeout: float, alt_text: str = "") -> str:
+    """The stored copy's URL for the image at ``url`` (downloaded, then stored by
+    blog.media.store_upload unless it is an animated GIF), the copy already stored if
+    the same picture is."""
     data = fetch(url, timeout=timeout)
     extension = image_format(data)
-    digest = hashlib.sha256(data).hexdigest()
-    path = f"{FOLDER}/{digest[:16]}/{safe_name(url)}.{extension}"
+    name = f"{safe_name(url)}.{extension}"
+    if extension == FORMATS["GIF"] and _frames(data) > 1:
+        return _store_animation(data, name)
+    try:
+        image = media.store_upload(
+            ContentFile(data, name=name), None, alt_text, max_size=MAX_BYTES, convert=True
+        )
+    except ValidationError as error:
+        reason = " ".join(error.messages).rstrip(".")
+        raise FetchError(reason[:1].lower() + reason[1:]) from None
+    return media.canonical_url(image)
+
+
+def _frames(data: bytes) -> int:
+    with Image.open(io.BytesIO(data)) as image:
+        return getattr(image, "n_frames", 1)
+
+
+def _store_animation(data: bytes, name: str) -> str:
+    """An animated GIF re-saved from its frames (no comment), stored by content."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.n_frames * image.width * image.height > media.MAX_PIXELS:
+                raise FetchError("the image has too many pixels")
+            frames, durations = [], []
+            for frame in ImageSequence.Iterator(image):
+                durations.append(frame.info.get("duration", 100))
+                copy = frame.copy()
+                # Only what drawing needs: the comment (and anything else read) stays behind.
+                copy.info = {k: v for k, v in frame.info.items() if k == "transparency"}
+                frames.append(copy)
+            loop = image.info.get("loop")
+        out = io.BytesIO()
+        extra = {} if loop is None else {"loop": loop}
+        frames[0].save(
+            out, "GIF", save_all=True, append_images=frames[1:], duration=durations, **extra
+        )
+    except FetchError:
+        raise
+    except Exception:  # Pillow raises many kinds for a broken or hostile file
+        raise FetchError("not an image") from None
+    clean = out.getvalue()
+    path = f"{FOLDER}/{hashlib.sha256(clean).hexdigest()[:16]}/{name}"
     if not default_storage.exists(path):
-        path = default_storage.save(path, ContentFile(data))
+        path = default_storage.save(path, ContentFile(clean))
     return default_storage.url(path)
+
+
+def alt_for(body: str, url: str) -> str:
+    """The alternative text ``body`` gives the image at ``url`` (Markdown's
+    ``![alt](url)`` or HTML's ``<img src="url" alt="alt">``), or ""."""
+    for alt, address in media.MARKDOWN_IMAGE.findall(body):
+        if address == url and alt.strip():
+            return alt.strip()
+    for tag in IMG_TAG.finditer(body):
+        attributes = {k: html.unescape(v or "") for k, v in ATTRIBUTE.findall(tag[1])}
+        if attributes.get("src") == url and attributes.get("alt", "").strip():
+            return attributes["alt"].strip()
+    return ""
 
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
