@@ -11,7 +11,7 @@ from markdownx.admin import MarkdownxModelAdmin
 
 from . import admin_authors as _authors_admin  # noqa: F401 (registers the authors' admin)
 from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
-from .admin_editor import PostEditorMixin, state_of
+from .admin_editor import PageEditorMixin, PostEditorMixin, state_of
 from .admin_media import ImageAltWarningMixin
 from .admin_previews import PreviewLinksAdminMixin
 from .admin_revisions import RevisionsAdminMixin
@@ -193,8 +193,9 @@ class PostAdmin(
 
 
 @admin.register(Page)
-class PageAdmin(RevisionsAdminMixin, WritePathAdminMixin, MarkdownxModelAdmin):
-    """About, Contact, a comments policy: the same Markdown editor as posts, saved
+class PageAdmin(RevisionsAdminMixin, WritePathAdminMixin, PageEditorMixin, MarkdownxModelAdmin):
+    """About, Contact, a comments policy: the same Markdown editor as posts (its form,
+    preview and publishing buttons: blog.admin_editor.PageEditorMixin), saved
     through the one write path (rendered, indexed, kept as a revision, announced to the
     page cache). The slug is checked against the site's own addresses (Page.clean)."""
 
@@ -203,7 +204,6 @@ class PageAdmin(RevisionsAdminMixin, WritePathAdminMixin, MarkdownxModelAdmin):
     list_filter = ["status", "in_navigation"]
     search_fields = ["title", "slug", "body"]
     prepopulated_fields = {"slug": ["title"]}
-    fields = ["title", "slug", "body", "status", "in_navigation", "navigation_order"]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         # The navigation order edited in the list: saved through the write path too.

@@ -1,7 +1,10 @@
 """The post editor in the admin: its form, its live preview and its publishing buttons.
 
-PostAdmin (blog.admin) takes all of this through ``PostEditorMixin``; the rest of that
-admin (the posts list, the actions) is not the editor's business.
+PostAdmin (blog.admin) takes all of this through ``PostEditorMixin``, PageAdmin through
+``PageEditorMixin``: one ``EditorMixin`` and one ``EditorForm`` serve both, with a
+page's own buttons (draft or published: a page is never scheduled) and no references
+(a page's preview renders its body with nothing to cite, in the page's look). The rest
+of those admins (the lists, the actions) is not the editor's business.
 
 - The body is written in markdownx's textarea (kept for its image upload by drag and
   drop, paste and its keyboard shortcuts); beside it, or in a tab on a phone, a preview
@@ -46,7 +49,7 @@ from taggit.forms import TagField, TagWidget
 
 from . import media
 from .markup import render_markdown
-from .models import Post, Reference
+from .models import Page, Post, Reference
 from .models.posts import MAX_REFERENCE_NUMBER, count_words, mark_cited, reading_minutes
 from .people import display_name
 from .tagging import validate_tag_names
@@ -65,6 +68,10 @@ BODY_HELP = (
     "<code>[words](https://…)</code> for a link, <code>[1]</code> to cite reference 1 "
     "below. Drop a JPEG or PNG in to upload it."
 )
+PAGE_BODY_HELP = (
+    "Markdown: <code>## Heading</code>, <code>**bold**</code>, <code>*italic*</code>, "
+    "<code>[words](https://…)</code> for a link. Drop a JPEG or PNG in to upload it."
+)
 
 
 # The publishing buttons ---------------------------------------------------------------
@@ -80,7 +87,7 @@ class Action(models.TextChoices):
 
 
 class State(models.TextChoices):
-    """Where a post stands, as the buttons see it."""
+    """Where a post or a page stands, as the buttons see it."""
 
     NEW = "new", "New post, not saved yet"
     DRAFT = "draft", "Draft: readers cannot see it"
@@ -94,6 +101,13 @@ def state_of(post: Post | None) -> State:
     if post.status == Post.Status.DRAFT:
         return State.DRAFT
     return State.LIVE if post.is_public else State.SCHEDULED
+
+
+def page_state_of(page: Page | None) -> State:
+    """A page is never scheduled: published is live."""
+    if page is None or page.pk is None:
+        return State.NEW
+    return State.LIVE if page.is_public else State.DRAFT
 
 
 @dataclass(frozen=True)
@@ -128,20 +142,40 @@ BUTTONS: dict[State, tuple[Button, ...]] = {
 }
 
 
+# A page has no time of publication: published or not, as its status says.
+PAGE_UNPUBLISHED = (
+    Button(Action.DRAFT, "Save draft"),
+    Button(Action.PUBLISH, "Publish", primary=True),
+)
+PAGE_BUTTONS: dict[State, tuple[Button, ...]] = {
+    State.NEW: PAGE_UNPUBLISHED,
+    State.DRAFT: PAGE_UNPUBLISHED,
+    State.LIVE: (
+        Button(Action.UPDATE, "Update", primary=True),
+        Button(Action.DRAFT, "Unpublish"),
+    ),
+}
+
+
 def when(moment: datetime.datetime) -> str:
     return date_format(timezone.localtime(moment), "j F Y, H:i")
 
 
-def publish_row(form: PostAdminForm) -> dict:
-    """The publishing buttons and the words beside them, for the post as it stood
-    before this request (a refused form does not change them)."""
+def publish_row(form: EditorForm, buttons: dict[State, tuple[Button, ...]] = BUTTONS,
+                noun: str = "post") -> dict:  # fmt: skip
+    """The publishing buttons and the words beside them, for the post or page as it
+    stood before this request (a refused form does not change them)."""
     state = form.post_state
     label = state.label
-    if state == State.SCHEDULED:
+    if state == State.NEW:
+        label = f"New {noun}, not saved yet"
+    elif state == State.SCHEDULED:
         label = f"Scheduled for {when(form.post_published_at)}"
-    elif state == State.LIVE:
+    elif state == State.LIVE and form.post_published_at is not None:
         label = f"Live since {when(form.post_published_at)}"
-    return {"state": state.value, "label": label, "buttons": BUTTONS[state]}
+    row = buttons[state]
+    schedulable = any(button.action == Action.SCHEDULE for button in row)
+    return {"state": state.value, "label": label, "buttons": row, "schedulable": schedulable}
 
 
 # The form -----------------------------------------------------------------------------
@@ -171,7 +205,44 @@ class PublishAtWidget(AdminSplitDateTime):
         self.widgets[1].attrs["aria-label"] = "Publish at: time (hours:minutes)"
 
 
-class PostAdminForm(forms.ModelForm):
+class EditorForm(forms.ModelForm):
+    """What the post's and the page's forms share: the title and body, and the status
+    set by the publishing button pressed."""
+
+    # Per request (EditorMixin.get_form): the button pressed, if any; the moment the
+    # request is handled ("Publish now"); where the post or page stood before it.
+    publish_action: Action | None = None
+    requested_at: datetime.datetime | None = None
+    post_state: State = State.NEW
+    post_published_at: datetime.datetime | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "title" in self.fields:
+            # A new one starts at its title (not at the first button, the top row's).
+            self.fields["title"].widget.attrs["autofocus"] = True
+        if "status" in self.fields:  # not for staff who may only view
+            self.fields["status"].required = False
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        action = self.publish_action
+        status = self._meta.model.Status
+        if action is not None:
+            cleaned["status"] = status.DRAFT if action == Action.DRAFT else status.PUBLISHED
+        elif not cleaned.get("status"):
+            cleaned["status"] = self.instance.status
+        return cleaned
+
+    def save(self, commit: bool = True) -> Post | Page:
+        if self.publish_action is not None:
+            # The model form leaves out fields with a default that the request did not
+            # send; the button's choice is made whatever was sent.
+            self.instance.status = self.cleaned_data["status"]
+        return super().save(commit)
+
+
+class PostAdminForm(EditorForm):
     # A form field, not the model's: the tags are saved by the write path's set_tags()
     # (blog.writing) with the post, not by taggit's manager in save_m2m().
     tags = TagField(
@@ -179,13 +250,6 @@ class PostAdminForm(forms.ModelForm):
         widget=TagWidget(attrs={"class": "vLargeTextField"}),
         help_text="Comma-separated, e.g. “mandatory reporting, Ofsted”.",
     )
-
-    # Per request (PostEditorMixin.get_form): the button pressed, if any; the moment
-    # the request is handled ("Publish now"); where the post stood before it.
-    publish_action: Action | None = None
-    requested_at: datetime.datetime | None = None
-    post_state: State = State.NEW
-    post_published_at: datetime.datetime | None = None
 
     class Meta:
         model = Post
@@ -210,8 +274,6 @@ class PostAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and not self.is_bound:
             self.initial["tags"] = list(self.instance.tags.all())
-        # Not needed to publish now, nor sent by every client: kept as it was when
-        # left out (clean).
         if "author" in self.fields:
             # The name readers will see in the byline, and the login name that tells
             # two accounts of the same name apart.
@@ -220,12 +282,10 @@ class PostAdminForm(forms.ModelForm):
             self.fields["author"].label_from_instance = lambda user: (
                 f"{display_name(user)} ({user.get_username()})"
             )
-        if self.instance.pk is None and "title" in self.fields:
-            # A new post starts at its title (not at the first button, the top row's).
-            self.fields["title"].widget.attrs["autofocus"] = True
-        for name in ("published_at", "status"):
-            if name in self.fields:  # not for staff who may only view
-                self.fields[name].required = False
+        # Not needed to publish now, nor sent by every client: kept as it was when
+        # left out (clean).
+        if "published_at" in self.fields:
+            self.fields["published_at"].required = False
 
     def clean_tags(self) -> list[str]:
         names = self.cleaned_data["tags"]
@@ -254,20 +314,22 @@ class PostAdminForm(forms.ModelForm):
                 self.add_error(None, f"Not scheduled. “Publish at”: {problem}")
         if "published_at" not in self.errors and cleaned.get("published_at") is None:
             cleaned["published_at"] = self.instance.published_at or self.requested_at
-        if action is not None:
-            draft = action == Action.DRAFT
-            cleaned["status"] = Post.Status.DRAFT if draft else Post.Status.PUBLISHED
-        elif not cleaned.get("status"):
-            cleaned["status"] = self.instance.status
         return cleaned
 
     def save(self, commit: bool = True) -> Post:
         if self.publish_action is not None:
-            # The model form leaves out fields with a default that the request did not
-            # send; the button's choice is made whatever was sent.
-            self.instance.status = self.cleaned_data["status"]
             self.instance.published_at = self.cleaned_data["published_at"]
         return super().save(commit)
+
+
+class PageAdminForm(EditorForm):
+    """A page's form: the post's title and body editor, no references, no dates."""
+
+    class Meta:
+        model = Page
+        fields = ["title", "body", "status", "slug", "in_navigation", "navigation_order"]
+        widgets = {"status": forms.HiddenInput, "body": PostBodyWidget}
+        help_texts = {"body": PAGE_BODY_HELP}
 
 
 class ReferenceInline(admin.TabularInline):
@@ -367,18 +429,20 @@ def read_preview_request(request: HttpRequest) -> tuple[str, list[Reference], li
 # The admin ----------------------------------------------------------------------------
 
 
-class PostEditorMixin:
-    """PostAdmin's change form: the editor's form, preview endpoint and buttons."""
+class EditorMixin:
+    """A change form in the editor: the title and body with the live preview, the
+    publishing buttons. PostEditorMixin and PageEditorMixin say what is theirs: the
+    form, the buttons for each state, and whether the preview has references."""
 
-    form = PostAdminForm
-    inlines = [ReferenceInline]
     change_form_template = "admin/blog/post/change_form.html"
     save_on_top = True  # the publishing buttons at the top as well as the bottom
-    fieldsets = [
-        (None, {"fields": ["title", "body", "tags"]}),
-        ("Publication", {"fields": ["published_at", "status", "author", "slug"]}),
-        ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
-    ]
+    buttons: dict[State, tuple[Button, ...]] = BUTTONS
+    # Pages cite nothing: their preview renders the body alone.
+    with_references = True
+
+    @staticmethod
+    def editor_state(obj: Post | Page | None) -> State:
+        return state_of(obj)
 
     def get_urls(self) -> list:
         # Not admin_view(): that sends whoever may not use the admin to the sign-in
@@ -390,50 +454,53 @@ class PostEditorMixin:
         )
         return [preview, *super().get_urls()]
 
-    def get_form(self, request: HttpRequest, obj: Post | None = None, change: bool = False,
-                 **kwargs) -> type[PostAdminForm]:  # fmt: skip
+    def get_form(self, request: HttpRequest, obj: Post | Page | None = None, change: bool = False,
+                 **kwargs) -> type[EditorForm]:  # fmt: skip
         # A class made afresh for each call (modelform_factory): its attributes are
-        # this request's. get_form() sees the post before the form changes it.
+        # this request's. get_form() sees the object before the form changes it.
         form = super().get_form(request, obj, change, **kwargs)
-        state = state_of(obj)
-        # Only what the page offers for the post as it stands ("Update" publishes
+        state = self.editor_state(obj)
+        # Only what the page offers for the object as it stands ("Update" publishes
         # nothing that was a draft); anything else is a plain save.
-        offered = {button.action for button in BUTTONS[state]}
+        offered = {button.action for button in self.buttons[state]}
         action = request.POST.get("_publish") if request.method == "POST" else None
         form.publish_action = Action(action) if action in offered else None
         form.requested_at = timezone.now()
         form.post_state = state
-        form.post_published_at = obj.published_at if obj is not None else None
+        form.post_published_at = getattr(obj, "published_at", None)
         return form
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
-
     def render_change_form(self, request: HttpRequest, context: dict, add: bool = False,
-                           change: bool = False, form_url: str = "", obj: Post | None = None,
-                           ) -> HttpResponse:  # fmt: skip
+                           change: bool = False, form_url: str = "",
+                           obj: Post | Page | None = None) -> HttpResponse:  # fmt: skip
         can_save = (
             self.has_add_permission(request) if add else self.has_change_permission(request, obj)
         )
         if can_save and not context.get("is_popup"):
-            context["publish_row"] = publish_row(context["adminform"].form)
+            context["publish_row"] = publish_row(
+                context["adminform"].form, self.buttons, self.opts.verbose_name
+            )
         context["editor_preview_url"] = reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_preview"
         )
+        context["editor_noun"] = self.opts.verbose_name
+        context["editor_references"] = self.with_references
         # The preview's document, written once into the frame's srcdoc (escaped as an
         # attribute); editor.js fills it in as the writer types.
-        context["editor_preview_document"] = render_to_string("admin/blog/post/preview_frame.html")
+        context["editor_preview_document"] = render_to_string(
+            "admin/blog/post/preview_frame.html", {"page_look": not self.with_references}
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    # After a publishing button: back to the post, saying what readers now get.
+    # After a publishing button: back to the form, saying what readers now get.
 
-    def response_add(self, request: HttpRequest, obj: Post, post_url_continue: str | None = None
-                     ) -> HttpResponse:  # fmt: skip
+    def response_add(self, request: HttpRequest, obj: Post | Page,
+                     post_url_continue: str | None = None) -> HttpResponse:  # fmt: skip
         if self._pressed(request):
             return self._after_publishing(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
-    def response_change(self, request: HttpRequest, obj: Post) -> HttpResponse:
+    def response_change(self, request: HttpRequest, obj: Post | Page) -> HttpResponse:
         if self._pressed(request):
             return self._after_publishing(request, obj)
         return super().response_change(request, obj)
@@ -441,27 +508,28 @@ class PostEditorMixin:
     def _pressed(self, request: HttpRequest) -> bool:
         return request.POST.get("_publish") in Action.values and IS_POPUP_VAR not in request.POST
 
-    def _after_publishing(self, request: HttpRequest, post: Post) -> HttpResponse:
+    def _after_publishing(self, request: HttpRequest, obj: Post | Page) -> HttpResponse:
         # Not post.display_title: an untitled post's is rendered from the body, and the
         # write path renders it once, when the admin's scope closes.
-        name = f"“{post.title}”" if post.title else "The untitled post"
-        state = state_of(post)
+        name = f"“{obj.title}”" if obj.title else f"The untitled {self.opts.verbose_name}"
+        state = self.editor_state(obj)
         if state == State.LIVE:
             message = format_html(
                 '{} is published. <a href="{}">View it on the site</a>.',
-                name, post.get_absolute_url(),
+                name, obj.get_absolute_url(),
             )  # fmt: skip
         elif state == State.SCHEDULED:
-            message = f"{name} is scheduled for {when(post.published_at)}."
+            message = f"{name} is scheduled for {when(obj.published_at)}."
         else:
             message = f"{name} is saved as a draft: readers cannot see it."
         self.message_user(request, message, messages.SUCCESS)
-        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[post.pk])
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
         context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
         return HttpResponseRedirect(add_preserved_filters(context, url))
 
     # The preview endpoint: POST (CSRF-checked) JSON {body, references: [{number,
-    # citation, url}]}, answered {html, references, problems}.
+    # citation, url}]}, answered {html, references, problems}. A page's references, if
+    # any were sent, are ignored: its body is rendered with nothing to cite.
 
     @method_decorator(csrf_protect)
     @method_decorator(never_cache)
@@ -474,9 +542,45 @@ class PostEditorMixin:
             self.admin_site.has_permission(request)
             and (self.has_add_permission(request) or self.has_change_permission(request))
         ):
-            return JsonResponse({"error": "You may not write posts."}, status=403)
+            noun = self.opts.verbose_name_plural
+            return JsonResponse({"error": f"You may not write {noun}."}, status=403)
         try:
             body, references, problems = read_preview_request(request)
         except PreviewInputError as error:
             return JsonResponse({"error": str(error)}, status=400)
+        if not self.with_references:
+            references, problems = [], []
         return JsonResponse({**render_preview(body, references), "problems": problems})
+
+
+class PostEditorMixin(EditorMixin):
+    """PostAdmin's change form: the editor's form, preview endpoint and buttons, with
+    the references beside the body."""
+
+    form = PostAdminForm
+    inlines = [ReferenceInline]
+    fieldsets = [
+        (None, {"fields": ["title", "body", "tags"]}),
+        ("Publication", {"fields": ["published_at", "status", "author", "slug"]}),
+        ("Discussion", {"fields": ["allow_comments", "call_for_answers"]}),
+    ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+
+class PageEditorMixin(EditorMixin):
+    """PageAdmin's change form: the post's editor, with a page's buttons (draft or
+    published, no schedule), no references, and its place in the navigation."""
+
+    form = PageAdminForm
+    buttons = PAGE_BUTTONS
+    with_references = False
+    fieldsets = [
+        (None, {"fields": ["title", "body", "status"]}),
+        ("Navigation", {"fields": ["slug", "in_navigation", "navigation_order"]}),
+    ]
+
+    @staticmethod
+    def editor_state(obj: Post | Page | None) -> State:
+        return page_state_of(obj)

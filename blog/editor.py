@@ -1,7 +1,7 @@
-"""The markdownx editor's endpoints, for those who may write posts.
+"""The markdownx editor's endpoints, for those who may write posts or pages.
 
 markdownx mounts its preview and upload views for anyone; here they are wrapped so
-that only active staff who may add or change posts reach them (403 otherwise: a staff
+that only active staff who may add or change posts or pages reach them (403 otherwise: a staff
 account kept for moderating comments, say, may not store files on the site), the
 preview goes through the site's sanitiser, and an upload is accepted only when Pillow
 itself recognises a JPEG or PNG within the size limit. It is stored by
@@ -31,6 +31,10 @@ FORMATS = media.FORMATS
 MAX_PIXELS = media.MAX_PIXELS
 
 
+# Whoever may write a post or a page: both are written in the same editor.
+WRITER_PERMISSIONS = ("add_post", "change_post", "add_page", "change_page")
+
+
 class PostWritersOnlyMixin(UserPassesTestMixin):
     raise_exception = True  # 403, not a redirect: these are XHR endpoints.
 
@@ -39,7 +43,7 @@ class PostWritersOnlyMixin(UserPassesTestMixin):
         return (
             user.is_active
             and user.is_staff
-            and (user.has_perm("blog.add_post") or user.has_perm("blog.change_post"))
+            and any(user.has_perm(f"blog.{perm}") for perm in WRITER_PERMISSIONS)
         )
 
 

@@ -1,6 +1,7 @@
-"""An editor creates an About page in the admin, in Chromium, at 1280 and 390 px, puts
-it in the navigation and publishes it, then finds it in the header of the home page
-(without overflowing the phone's width) and reads it at its address."""
+"""An editor creates an About page in the admin, in Chromium, at 1280 and 390 px, in the
+post's editor (preview beside the body, axe clean), puts it in the navigation and
+publishes it, then finds it in the header of the home page (without overflowing the
+phone's width) and reads it at its address."""
 
 import re
 
@@ -10,6 +11,7 @@ from blog.models import Page
 from tests.factories import make_staff
 
 from .conftest import PASSWORD, screenshot, sign_in
+from .test_editor_desk import check_axe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -28,14 +30,29 @@ def test_an_editor_creates_an_about_page_in_the_navigation(april_2014, page):
     page.locator("#id_title").press_sequentially("About")
     # The slug follows the title (prepopulated), as a writer would leave it.
     expect(page.locator("#id_slug")).to_have_value("about")
-    page.locator(".markdownx textarea#id_body").fill(
+    # The post's editor (blog.admin_editor): the body beside its preview in the site's
+    # look, behind a tab on a phone.
+    page.locator(".markdownx textarea#id_body.markdownx-editor").press_sequentially(
         "We are **social workers** writing about child protection."
     )
-    page.locator("#id_status").select_option("published")
+    if page.width_name == "phone":
+        page.get_by_role("tab", name="Preview").click()
+    preview = page.frame_locator("iframe.editor__frame")
+    expect(preview.locator(".post__body strong")).to_have_text("social workers")
+    expect(preview.locator("h1")).to_have_text("About")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "cms-page-editor")
+    check_axe(page, "page editor")
+
     page.locator("#id_in_navigation").check()
     page.locator("#id_navigation_order").fill("1")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_url(re.compile(r"/admin/blog/page/$"))
+    # Publishing is a button, as for posts: no status dropdown, no schedule.
+    row = page.locator(".publish-row--bottom")
+    expect(row.get_by_role("button")).to_have_text(["Save draft", "Publish"])
+    row.get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/blog/page/\d+/change/$"))
+    expect(page.locator(".messagelist .success")).to_contain_text("is published")
+    expect(row.get_by_role("button")).to_have_text(["Update", "Unpublish"])
     saved = Page.objects.get(slug="about")
     assert saved.is_public and saved.in_navigation
     assert "<strong>social workers</strong>" in saved.body_html
