@@ -115,25 +115,17 @@ class ImageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Image")
     def thumbnail(self, image: Image) -> str:
-        smallest = media.smallest_rendition(image)
-        url = smallest.file.url if smallest is not None else image.file.url
         # The list's own text says what it is; the thumbnail repeats the alt text.
-        return format_html(
-            '<img src="{}" alt="{}" width="80" height="{}" loading="lazy" class="media-thumb">',
-            url,
-            image.alt_text,
-            max(1, round(80 * image.height / image.width)) if image.width else 80,
-        )
+        height = max(1, round(80 * image.height / image.width)) if image.width else 80
+        return _img(
+            media.smallest_rendition(image), image,
+            width=80, height=height, loading="lazy", **{"class": "media-thumb"},
+        )  # fmt: skip
 
     @admin.display(description="Preview")
     def preview(self, image: Image) -> str:
-        largest = media.largest_rendition(image)
-        url = largest.file.url if largest is not None else image.file.url
-        return format_html(
-            '<img src="{}" alt="{}" style="max-width: 100%; height: auto; max-height: 20rem">',
-            url,
-            image.alt_text,
-        )
+        return _img(media.largest_rendition(image), image,
+                    style="max-width: 100%; height: auto; max-height: 20rem")  # fmt: skip
 
     @admin.display(description="File", ordering="file")
     def name(self, image: Image) -> str:
@@ -253,3 +245,12 @@ class ImageAltWarningMixin:
                 f"between the brackets, ![like this]({missing[0]}), or give it in Media.",
                 messages.WARNING,
             )
+
+
+
+def _img(rendition: Rendition | None, image: Image, **attributes: object) -> str:
+    """The image shown in the admin, from ``rendition`` (else the stored original), with
+    its alternative text and the given ``attributes``, every value escaped."""
+    url = rendition.file.url if rendition is not None else image.file.url
+    extra = format_html_join(" ", '{}="{}"', attributes.items())
+    return format_html('<img src="{}" alt="{}" {}>', url, image.alt_text, extra)
