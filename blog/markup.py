@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as etree  # nosec B405 # builds Markdown's elements, never parses XML
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -186,13 +186,21 @@ def render_markdown(
     return IMG_TAG.sub(lambda match: _responsive(match, images), cleaned)
 
 
+def img_attributes(tag: re.Match[str]) -> dict[str, str]:
+    """The attributes of an <img> that IMG_TAG found, their values unescaped."""
+    return {name: html.unescape(value or "") for name, value in ATTRIBUTE.findall(tag[1])}
+
+
+def images_of(rendered: str) -> Iterator[dict[str, str]]:
+    """Each <img> of HTML as nh3 writes it (a rendered body), as its attributes."""
+    return (img_attributes(tag) for tag in IMG_TAG.finditer(rendered))
+
+
 def _responsive(match: re.Match[str], images: Mapping[str, Any]) -> str:
     """An uploaded image's <img> as a <picture>: WebP for the browsers that take it,
     the original format for the rest, each in every width made (blog.media), with the
     widest's size so that the page keeps its place before it loads."""
-    attributes = {
-        name: html.unescape(value or "") for name, value in ATTRIBUTE.findall(match.group(1))
-    }
+    attributes = img_attributes(match)
     image = images.get(attributes.get("src", ""))
     if image is None:
         return match.group(0)

@@ -41,7 +41,7 @@ from django.utils import timezone
 from PIL import Image as Pillow
 from PIL import ImageCms, ImageOps, UnidentifiedImageError
 
-from .markup import ATTRIBUTE, IMG_TAG, media_prefix, render_markdown
+from .markup import images_of, media_prefix, render_markdown
 from .models import Image, Page, Post, Rendition
 
 # What may be uploaded, and the name each is stored under.
@@ -328,8 +328,7 @@ def images_without_alt(body: str) -> list[str]:
     the body nor (for an uploaded image) of its own."""
 
     missing = []
-    for tag in IMG_TAG.finditer(render_markdown(body, images=images_in([body]))):
-        attributes = {name: html.unescape(value or "") for name, value in ATTRIBUTE.findall(tag[1])}
+    for attributes in images_of(render_markdown(body, images=images_in([body]))):
         if not attributes.get("alt", "").strip():
             missing.append(attributes.get("src", ""))
     return missing

@@ -9,8 +9,6 @@ one canonical address.
 from __future__ import annotations
 
 import datetime
-import html
-import re
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -21,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import to_locale
 
-from .markup import ATTRIBUTE, IMG_TAG
+from .markup import images_of
 
 # Not Page: that name is the paginator's page here.
 from .models import Page as StandalonePage
@@ -57,8 +55,6 @@ def canonical_url(request: HttpRequest, page_obj: Page | None = None) -> str:
 # tools/og_image.py): any page without a picture of its own.
 DEFAULT_IMAGE = "img/og-default.png"
 DEFAULT_IMAGE_SIZE = (1200, 630)
-# The first picture in a post's sanitised HTML (blog.markup writes src= in double quotes).
-_FIRST_IMAGE = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"')
 
 
 def default_image() -> str:
@@ -68,25 +64,23 @@ def default_image() -> str:
 def post_image(post: Post) -> str:
     """The post's picture for link previews and search engines: its first image, as a
     full address, or the site's card."""
-    found = _FIRST_IMAGE.search(post.body_html or "")
-    if found is None:
+    found = _first_image(post)
+    if not found:
         return default_image()
-    return urljoin(absolute_url(post.get_absolute_url()), html.unescape(found.group(1)))
+    return urljoin(absolute_url(post.get_absolute_url()), found["src"])
 
 
 def post_image_size(post: Post) -> dict[str, str]:
     """The width, height and alternative text of the post's first image, as its <img>
     gives them (an uploaded image's widest rendition: blog.markup), for og:image:*;
     empty for a post without one, whose card is the site's."""
-    found = IMG_TAG.search(post.body_html or "")
-    if found is None:
-        return {}
-    attributes = {name: html.unescape(value or "") for name, value in ATTRIBUTE.findall(found[1])}
-    return {
-        key: attributes[key]
-        for key in ("width", "height", "alt")
-        if attributes.get(key, "").strip()
-    }
+    found = _first_image(post)
+    return {key: found[key] for key in ("width", "height", "alt") if found.get(key, "").strip()}
+
+
+def _first_image(post: Post) -> dict[str, str]:
+    """The attributes of the first picture in the post's sanitised HTML, or {}."""
+    return next((img for img in images_of(post.body_html or "") if img.get("src")), {})
 
 
 def _publisher() -> dict:

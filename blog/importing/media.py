@@ -47,7 +47,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageSequence
 
 from blog import media
-from blog.markup import ATTRIBUTE, IMG_TAG
+from blog.markup import images_of
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -145,8 +145,7 @@ def alt_for(body: str, url: str) -> str:
     for alt, address in media.MARKDOWN_IMAGE.findall(body):
         if address == url and alt.strip():
             return alt.strip()
-    for tag in IMG_TAG.finditer(body):
-        attributes = {k: html.unescape(v or "") for k, v in ATTRIBUTE.findall(tag[1])}
+    for attributes in images_of(body):
         if attributes.get("src") == url and attributes.get("alt", "").strip():
             return attributes["alt"].strip()
     return ""
