@@ -70,21 +70,12 @@ class PostWrites:
         """Name a post or a page (or a post's id) as written in this scope."""
         if isinstance(item, Page):
             self.add_page(item)
-        elif isinstance(item, Post):
-            copies = self._posts.setdefault(item.pk, [])
-            if not any(copy is item for copy in copies):
-                copies.append(item)
         else:
-            self._posts.setdefault(item, [])
+            _name(self._posts, item)
 
     def add_page(self, page: Page | int) -> None:
         """Name a page (or its id) as written in this scope."""
-        if isinstance(page, Page):
-            copies = self._pages.setdefault(page.pk, [])
-            if not any(copy is page for copy in copies):
-                copies.append(page)
-        else:
-            self._pages.setdefault(page, [])
+        _name(self._pages, page)
 
     def add_many(self, posts: Iterable[Post | int]) -> None:
         for post in posts:
@@ -148,6 +139,16 @@ class PostWrites:
         media.record_uses(items, images)
         if self.revisions:
             revisions.record(items, user=self.user, reason=self.reason)
+
+
+def _name(written: dict[int, list], item: Post | Page | int) -> None:
+    """Add ``item`` (or its id) to ``written``, keeping each in-memory copy once."""
+    if isinstance(item, int):
+        written.setdefault(item, [])
+        return
+    copies = written.setdefault(item.pk, [])
+    if not any(copy is item for copy in copies):
+        copies.append(item)
 
 
 @contextmanager
