@@ -66,11 +66,11 @@ def _unit(obj: models.Model) -> list[models.Model]:
     return [obj]
 
 
-def _version(obj: models.Model, revision: Revision) -> Version:
+def _version(obj: models.Model, revision: Revision, types: dict) -> Version:
     model = type(obj)
     return Version(
         revision=revision,
-        content_type=ContentType.objects.get_for_model(model),
+        content_type=types[model],
         object_id=str(obj.pk),
         db=DEFAULT_DB_ALIAS,
         format="json",
@@ -83,9 +83,11 @@ def record(
     objects: Sequence[models.Model], *, user: AbstractBaseUser | None = None, reason: str = ""
 ) -> None:
     """One revision for each post or page, as it is now: two statements for any number
-    of them, in the caller's transaction (the write path's)."""
+    of them, in the caller's transaction (the write path's), and one for the content
+    types the first time a process asks (Django keeps them after)."""
     if user is not None and not user.is_authenticated:
         user = None
+    types = ContentType.objects.get_for_models(*EXCLUDED_FIELDS)
     now = timezone.now()
     for start in range(0, len(objects), BATCH_SIZE):
         batch = objects[start : start + BATCH_SIZE]
@@ -94,7 +96,7 @@ def record(
         )
         Version.objects.bulk_create(
             [
-                _version(part, revision)
+                _version(part, revision, types)
                 for revision, obj in zip(made, batch, strict=True)
                 for part in _unit(obj)
             ]
