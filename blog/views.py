@@ -152,7 +152,18 @@ class PostDayArchiveView(PageMetaMixin, PostListMixin, DayArchiveView):
         return period_meta(context, date_format(context["day"], "l, j F Y"), "of")
 
 
-class PostDetailView(PostDateMixin, DateDetailView):
+class StaffDraftMixin:
+    """A detail view that shows staff a draft (a post or a page readers cannot see yet):
+    that response must never be kept by any cache."""
+
+    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
+        response = super().render_to_response(context, **response_kwargs)
+        if not self.object.is_public:
+            add_never_cache_headers(response)
+        return response
+
+
+class PostDetailView(StaffDraftMixin, PostDateMixin, DateDetailView):
     # The queryset already hides what readers may not see; staff may preview
     # drafts and scheduled posts at their future address.
     allow_future = True
@@ -196,13 +207,6 @@ class PostDetailView(PostDateMixin, DateDetailView):
             discussion=load_discussion(post, self.request.user, self.request.GET.get("page")),
             **kwargs,
         )
-
-    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
-        response = super().render_to_response(context, **response_kwargs)
-        if not self.object.is_public:
-            # A staff preview of a draft must never be kept by any cache.
-            add_never_cache_headers(response)
-        return response
 
 
 class TagListView(PageMetaMixin, ListView):
@@ -391,7 +395,7 @@ class PrivacyView(PageMetaMixin, TemplateView):
         )
 
 
-class PageDetailView(DetailView):
+class PageDetailView(StaffDraftMixin, DetailView):
     """/<slug>/: a standalone page (About, Contact…), with no date and no discussion.
     Readers see published pages; staff may preview a draft, which no cache keeps."""
 
@@ -401,9 +405,3 @@ class PageDetailView(DetailView):
     def get_queryset(self) -> QuerySet[Page]:
         # The privacy page's text is shown on /privacy/ (PrivacyView), not here.
         return Page.objects.visible_to(self.request.user).exclude(slug=PRIVACY_PAGE_SLUG)
-
-    def render_to_response(self, context, **response_kwargs) -> HttpResponse:
-        response = super().render_to_response(context, **response_kwargs)
-        if not self.object.is_public:
-            add_never_cache_headers(response)
-        return response
