@@ -25,7 +25,7 @@ from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models, transaction
+from django.db import models
 from django.http import (
     Http404,
     HttpRequest,
@@ -227,7 +227,8 @@ def restore(
     taken since, a deleted author)."""
     model = type(obj)
     kept_back = []
-    with transaction.atomic(), post_writes(user=user, reason=reason):
+    # post_writes is atomic: the lock below is held until the write is done.
+    with post_writes(user=user, reason=reason):
         # Locked, so that two restores (or a restore and a save) do not interleave.
         obj = model._base_manager.select_for_update().get(pk=obj.pk)
         for name in RESTORED_FIELDS[model]:
@@ -414,16 +415,12 @@ class RevisionsAdminMixin:
             return HttpResponseNotAllowed(["GET", "POST"])
         obj = self._changeable(request, object_id)
         version = self._versions(obj, [version_id])[version_id]
-        when, who = _when(version.revision.date_created), self._who(version)
+        label = self._label(version)
         if request.method == "POST":
             obj, kept_back = restore(
-                obj, version.snapshot, user=request.user,
-                reason=f"Restored from the revision of {when} by {who}",
-            )  # fmt: skip
-            self.message_user(
-                request, f"“{obj}” is restored from the revision of {when} by {who}.",
-                messages.SUCCESS,
-            )  # fmt: skip
+                obj, version.snapshot, user=request.user, reason=f"Restored from {label}"
+            )
+            self.message_user(request, f"“{obj}” is restored from {label}.", messages.SUCCESS)
             if kept_back:
                 self.message_user(
                     request, "Kept as it was: " + "; ".join(kept_back) + ".", messages.WARNING
@@ -433,7 +430,7 @@ class RevisionsAdminMixin:
             request, obj, "Restore this revision?",
             diff=diff(type(obj), self._current(obj), version.snapshot),
             old_label="the current version",
-            new_label=f"the revision of {when} by {who}",
-            when=when, who=who,
+            new_label=label,
+            when=_when(version.revision.date_created), who=self._who(version),
         )  # fmt: skip
         return TemplateResponse(request, "admin/blog/revisions/restore.html", context)
