@@ -48,6 +48,7 @@ from taggit.models import Tag
 from .. import pagecache
 from ..discussion import bulk
 from ..models import Author, Comment, Page, Post, Redirect, Reference, TaggedPost
+from ..models.base import free_slug
 from ..models.pages import PAGE_SLUG_MAX_LENGTH
 from ..models.posts import MAX_REFERENCE_NUMBER
 from ..pageslugs import page_slug_clash
@@ -354,10 +355,11 @@ class _Loader:
         base = slugify(wanted)[: PAGE_SLUG_MAX_LENGTH - 4].strip("-") or "page"
         if base.isdigit():
             base = f"page-{base}"
-        slug, n = base, 2
-        while page_slug_clash(slug) or Page.objects.filter(slug=slug).exists():
-            slug, n = f"{base}-{n}", n + 1
-        return slug
+
+        def taken(slug: str) -> bool:
+            return bool(page_slug_clash(slug)) or Page.objects.filter(slug=slug).exists()
+
+        return free_slug(base, taken)
 
     def localised(self, body: str, images: Sequence[str], position: Position) -> str:
         """``body`` with ``images`` fetched into the media folder (--fetch-media)."""
@@ -380,12 +382,10 @@ class _Loader:
             base = bases[id(post)]
             slug = base
             if slug in taken or slug in self.slugs:
-                used = set(
+                used = taken | set(
                     Post.objects.filter(slug__startswith=f"{base}-").values_list("slug", flat=True)
                 )
-                n = 2
-                while (slug := f"{base}-{n}") in used or slug in self.slugs:
-                    n += 1
+                slug = free_slug(base, lambda s, used=used: s in used or s in self.slugs)
             post.slug = slug
             self.slugs.add(slug)
 

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import slugify
 
+from .base import free_slug
+
 BIO_MAX_LENGTH = 1500
 SLUG_MAX_LENGTH = 80
 # Room left after a base for the "-2", "-3"… that tells two namesakes apart.
@@ -30,9 +32,7 @@ def unique_slugs(bases: Iterable[str], taken: set[str]) -> list[str]:
     ``taken`` is updated with the slugs given."""
     slugs = []
     for base in bases:
-        slug, n = base, 2
-        while slug in taken:
-            slug, n = f"{base}-{n}", n + 1
+        slug = free_slug(base, taken.__contains__)
         taken.add(slug)
         slugs.append(slug)
     return slugs

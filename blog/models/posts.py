@@ -20,7 +20,7 @@ from taggit.models import TaggedItemBase
 from ..citations import citation_key, url_key
 from ..markup import plain_text, render_markdown
 from ..people import author_url, display_name
-from .base import PageSourceQuerySet
+from .base import PageSourceQuerySet, free_slug
 from .comments import comment_count_subquery, comments_window, latest_comments_subquery
 
 OPENING_WORDS = 6
@@ -270,11 +270,8 @@ class Post(models.Model):
         return "post"
 
     def _unique_slug(self) -> str:
-        base = self.slug_base()
-        slug, n = base, 2
-        while Post.objects.filter(slug=slug).exclude(pk=self.pk).exists():
-            slug, n = f"{base}-{n}", n + 1
-        return slug
+        others = Post.objects.exclude(pk=self.pk)
+        return free_slug(self.slug_base(), lambda slug: others.filter(slug=slug).exists())
 
     def references_with_backlinks(self) -> list[Reference]:
         """The references, each marked with whether the body cites it (and so whether
