@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from reversion.models import Version
 
+from .converters import parse_id
 from .models import Page, Post, Reference, TaggedPost
 from .people import display_name
 from .revisions import versions_of
@@ -313,6 +314,8 @@ class RevisionsAdminMixin:
     def _versions(self, obj: models.Model, ids: list[int]) -> dict[int, Version]:
         """The object's versions of these ids, each with its revision and the revision's
         other versions (two queries); any other id is a 404."""
+        if any(parse_id(pk) is None for pk in ids):  # beyond what the database holds
+            raise Http404("No such revision of this object.")
         versions = {version.pk: version for version in versions_of(obj).filter(pk__in=ids)}
         if set(ids) - versions.keys():
             raise Http404("No such revision of this object.")

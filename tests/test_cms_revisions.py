@@ -203,6 +203,14 @@ class CompareTests(RevisionTestCase):
         assert self.client.post(restore_url(self.post, theirs)).status_code == 404
         assert self.client.get(compare_url(self.post, "nonsense")).status_code == 400
 
+    def test_an_id_beyond_what_the_database_holds_is_not_found(self):
+        # SQLite raises OverflowError (a 500) when asked for a number this large.
+        huge = "9" * 25
+        base = revisions_url(self.post)
+        assert self.client.get(f"{base}compare/?from={huge}&to=current").status_code == 404
+        assert self.client.get(f"{base}compare/?from={self.first.pk}&to={huge}").status_code == 404
+        assert self.client.post(f"{base}{huge}/restore/").status_code == 404
+
 
 class RestoreTests(RevisionTestCase):
     def test_restore_puts_back_the_content_through_the_write_path(self):
