@@ -299,6 +299,11 @@ class PreviewAdminTests(OnSiteDomainTestCase):
         link.refresh_from_db()
         self.assertIsNone(link.revoked_at)
 
+    def test_a_link_id_beyond_what_the_database_holds_is_not_found(self):
+        # SQLite raises OverflowError (a 500) when asked for a number this large.
+        url = reverse("admin:blog_post_preview_revoke", args=[self.draft.pk, 10**25])
+        self.assertEqual(self.client.post(url).status_code, 404)
+
     def test_post_only(self):
         link = previews.create_link(self.draft, self.staff, DAY)
         self.assertEqual(self.client.get(create_url(self.draft)).status_code, 405)
