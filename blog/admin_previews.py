@@ -20,7 +20,6 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from . import previews
-from .converters import parse_id
 from .models import Post, PreviewLink
 
 
@@ -118,8 +117,6 @@ class PreviewLinksAdminMixin:
     def revoke_preview_view(self, request: HttpRequest, object_id: str, link_id: int
                             ) -> HttpResponse:  # fmt: skip
         post = self._post_for_previews(request, object_id)
-        if parse_id(link_id) is None:  # beyond what the database holds
-            raise Http404("No such preview link.")
         link = get_object_or_404(PreviewLink, pk=link_id, post=post)
         if link.revoked_at is not None or link.expires_at <= timezone.now():
             self.message_user(request, "That preview link was no longer valid.", messages.INFO)
