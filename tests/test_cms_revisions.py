@@ -337,3 +337,26 @@ class PageRevisionTests(TestCase):
         assert (page.title, page.in_navigation) == ("About", False)
         assert page.body_html == "<p>We are social workers.</p>"  # rendered again
         assert versions_of(page).first().revision.comment == "Back"
+
+    def test_a_pages_revisions_in_the_admin(self):
+        from blog.models import Page
+        from blog.writing import save_page
+
+        staff = make_staff("pages")
+        self.client.force_login(staff)
+        page = save_page(Page(title="About", slug="about", body="First words."), user=staff)
+        page.body = "Second words."
+        save_page(page, user=staff)
+        first = versions_of(page).last()
+        revisions = reverse("admin:blog_page_revisions", args=[page.pk])
+        change = self.client.get(reverse("admin:blog_page_change", args=[page.pk]))
+        assert revisions in change.content.decode()  # the change form links to them
+        assert len(soup(self.client.get(revisions)).select("tbody tr")) == 3  # 2 and current
+        compare = reverse("admin:blog_page_revisions_compare", args=[page.pk])
+        diff_page = soup(self.client.get(f"{compare}?from={first.pk}&to=current"))
+        assert "Removed: First words." in texts(diff_page, ".diff .diff__removed .diff__text")
+        restore_url = reverse("admin:blog_page_revisions_restore", args=[page.pk, first.pk])
+        assert self.client.post(restore_url).status_code == 302
+        page.refresh_from_db()
+        assert page.body_html == "<p>First words.</p>"
+        assert "First words." in self.client.get(page.get_absolute_url()).content.decode()
