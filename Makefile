@@ -160,7 +160,7 @@ superuser: $(STAMP)
 ## Re-pin requirements.lock from the ranges in pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --extra dev --extra postgres --strip-extras \
+	$(BIN)/pip-compile --quiet --extra dev --extra postgres --extra rq --strip-extras \
 		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 ## The site's fonts cut afresh from their npm packages (tools/fonts.py: needs npm), and

@@ -2,7 +2,8 @@
 
 django-comments-xtd sends both with a signed pickle in the link (see .links for why we
 do not). These are its senders with our links instead: the same steps, templates and
-context; follow-ups also carry List-Unsubscribe headers. The subjects are ours
+context; follow-ups also carry List-Unsubscribe headers. Both are queued in the outbox
+(blog.outbox) and sent by the worker, not in the reader's request. The subjects are ours
 (``subject``): the library's ("comment confirmation request", "new comment posted")
 name neither the blog nor the post, so a reader cannot tell what the e-mail is about.
 What decides which is sent, and when, is .publishing.
@@ -16,11 +17,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.template import loader
 from django.urls import reverse
-from django_comments_xtd import utils as xtd_utils
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import TmpXtdComment
 
-from ..models import Comment, Post
+from .. import outbox
+from ..models import Comment, OutgoingMail, Post
 from ..sites import absolute_url
 from . import links
 from .plaintext import one_line
@@ -51,13 +52,15 @@ def send_confirmation_request(comment: TmpXtdComment, request: HttpRequest) -> N
         if xtd_settings.COMMENTS_XTD_SEND_HTML_EMAIL
         else None
     )
-    xtd_utils.send_mail(
+    message = EmailMultiAlternatives(
         subject("Confirm your comment on", comment.content_object),
         text,
         xtd_settings.COMMENTS_XTD_FROM_EMAIL,
         [comment.user_email],
-        html=html,
     )
+    if html:
+        message.attach_alternative(html, "text/html")
+    outbox.send(message, kind=OutgoingMail.Kind.COMMENT_CONFIRMATION)
 
 
 def notify_comment_followers(comment: Comment) -> None:
@@ -82,6 +85,7 @@ def notify_comment_followers(comment: Comment) -> None:
         if xtd_settings.COMMENTS_XTD_SEND_HTML_EMAIL
         else None
     )
+    messages = []
     for email, (name, pk) in latest.items():
         mute_url = reverse("comments-xtd-mute", args=[links.mute_token(pk)])
         context = {
@@ -100,9 +104,10 @@ def notify_comment_followers(comment: Comment) -> None:
         )
         if html_template:
             message.attach_alternative(html_template.render(context), "text/html")
-        # As the library's sender, with COMMENTS_XTD_THREADED_EMAILS off (settings): in
-        # the request, so that a failure is seen. Its sender takes no headers.
-        message.send()
+        messages.append(message)
+    # Sent by the worker (blog.outbox): a discussion with many followers costs the
+    # reader whose comment it is one insert, whatever the mail server is doing.
+    outbox.send_many(messages, kind=OutgoingMail.Kind.COMMENT_FOLLOWUP)
 
 
 def unsubscribe_headers(mute_path: str) -> dict[str, str]:

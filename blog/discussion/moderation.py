@@ -12,7 +12,7 @@ import re
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -21,7 +21,8 @@ from django.utils import timezone
 from django_comments_xtd.models import BlackListedDomain
 from django_comments_xtd.moderation import SpamModerator
 
-from ..models import Comment, Post
+from .. import outbox
+from ..models import Comment, OutgoingMail, Post
 from ..sites import absolute_url
 from .hosts import BadHost, host_of_email, host_of_url, normalise_host
 from .mail import notify_comment_followers, subject
@@ -146,12 +147,9 @@ def notify_managers(comment_pk: int) -> None:
     }
     state = "awaiting approval" if held else "published"
     body = render_to_string("blog/email/new_comment.txt", context)
-    send_mail(
-        subject(f"New comment ({state}) on", post),
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        recipients,
-        fail_silently=True,
+    outbox.send(
+        EmailMessage(subject(f"New comment ({state}) on", post), body, to=recipients),
+        kind=OutgoingMail.Kind.MODERATOR_NOTICE,
     )
 
 

@@ -1,7 +1,8 @@
 """The blog's models, by subject: posts and their references (``posts``), readers'
 comments (``comments``), standalone pages (``pages``), authors' profiles (``authors``),
 uploaded images (``media``), shareable previews (``previews``), the confirmation links
-already used (``links``), the old addresses of an imported blog (``redirects``), and
+already used (``links``), e-mail waiting to be sent and readers following by e-mail
+(``mail``), the old addresses of an imported blog (``redirects``), and
 the rows derived from posts and comments for search and the page cache (``derived``)."""
 
 from .authors import Author
@@ -15,6 +16,7 @@ from .comments import (
 )
 from .derived import ContentVersion, PageSearchDocument, SearchDocument
 from .links import UsedConfirmationLink
+from .mail import Follower, Mailing, OutgoingMail
 from .media import Image, Rendition
 from .pages import Page, PageQuerySet
 from .posts import (
@@ -36,7 +38,10 @@ __all__ = [
     "Comment",
     "CommentQuerySet",
     "ContentVersion",
+    "Follower",
     "Image",
+    "Mailing",
+    "OutgoingMail",
     "Page",
     "PageQuerySet",
     "PageSearchDocument",

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "axes",
     # Revisions of posts and pages (blog.revisions).
     "reversion",
+    # The queue of background tasks (e-mail above all: blog.outbox), in the database.
+    "django_tasks_db",
     # comments-xtd must come before django_comments so its templates win.
     "django_comments_xtd",
     "django_comments",
@@ -119,6 +121,29 @@ def cache_from_url(url: str) -> dict:
 
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "locmem://"))}
+
+
+def tasks_from_url(url: str) -> tuple[dict, dict]:
+    """TASKS_URL as the TASKS setting and django-rq's RQ_QUEUES: ``database://`` (the
+    default: the queue is a table of the site's own database, worked by `manage.py
+    db_worker`) or ``redis://host:port/db`` (RQ, for workers on several machines:
+    `manage.py rqworker default`, with `manage.py rqscheduler` for deferred tasks)."""
+    if url.startswith(("redis://", "rediss://")):
+        return (
+            {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+            {"default": {"URL": url, "DEFAULT_TIMEOUT": 600}},
+        )
+    if url in ("database://", ""):
+        return {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}, {}
+    if url == "immediate://":
+        # Each task run at once, in the process that enqueues it: the unit tests.
+        return {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}, {}
+    raise ValueError(f"TASKS_URL must be database://, immediate:// or redis://: {url!r}")
+
+
+TASKS, RQ_QUEUES = tasks_from_url(os.environ.get("TASKS_URL", "database://"))
+if RQ_QUEUES:
+    INSTALLED_APPS += ["django_rq"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -247,6 +272,13 @@ AXES_LOCKOUT_TEMPLATE = "blog/sign_in_locked.html"  # answered 429 Too Many Requ
 BLOG_TRUSTED_PROXIES: list[str] = []
 
 DEFAULT_FROM_EMAIL = "blog@localhost"
+# A mail server that does not answer holds a worker ten seconds, not for ever.
+EMAIL_TIMEOUT = 10
+# The outbox (blog.outbox): a failed attempt is tried again after 1, 2, 4… minutes, at
+# most an hour apart, 30 times (about a day) before the e-mail is marked failed.
+BLOG_MAIL_RETRY_BASE = int(os.environ.get("BLOG_MAIL_RETRY_BASE", "60"))
+BLOG_MAIL_RETRY_MAX = 3600
+BLOG_MAIL_MAX_ATTEMPTS = 30
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Blog
@@ -293,7 +325,8 @@ COMMENTS_XTD_FORM_CLASS = "blog.discussion.forms.CommentForm"
 COMMENTS_XTD_SALT = b"cpsw-blog-comments"  # must be bytes: the library appends it to a key
 COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_MAX_THREAD_LEVEL = 3  # replies nest three levels below a top-level comment
-COMMENTS_XTD_THREADED_EMAILS = False  # send in the request, so a failure is seen
+# Not the library's threads: our senders queue every e-mail for the worker (blog.outbox).
+COMMENTS_XTD_THREADED_EMAILS = False
 COMMENTS_XTD_SEND_HTML_EMAIL = False  # plain-text mail: nothing a reader wrote is HTML
 COMMENTS_XTD_APP_MODEL_OPTIONS = {
     "default": {

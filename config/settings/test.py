@@ -1,5 +1,7 @@
 """The test suite: SQLite by default (DATABASE_URL may point it at PostgreSQL)."""
 
+import os
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-not-for-production"  # nosec B105 # tests only
@@ -9,6 +11,11 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tools.demo"]  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run where they are enqueued, so that mail.outbox holds the e-mail a request
+# asked for; the tests of the worker itself choose the database backend
+# (tests/mail). A TASKS_URL in the environment wins (the RQ test).
+if "TASKS_URL" not in os.environ:
+    TASKS, RQ_QUEUES = tasks_from_url("immediate://")  # noqa: F405
 
 # The manifest needs collectstatic; tests render templates without it.
 STORAGES = {

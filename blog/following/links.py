@@ -1,0 +1,70 @@
+"""The signed links e-mailed to followers: confirm a following, and stop one.
+
+Signed with Django's signing (salted per purpose), carrying the follower's id and
+address: a link cannot be made for another reader, and one for an address that has
+since unsubscribed and followed again does not act on the new following. Confirmation
+links expire (``CONFIRM_MAX_AGE``); unsubscribe links never do, as RFC 8058 expects an
+old newsletter's button to keep working.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.urls import reverse
+
+from ..models import Follower
+from ..sites import absolute_url
+
+CONFIRM_SALT = "blog.following.confirm"
+UNSUBSCRIBE_SALT = "blog.following.unsubscribe"
+# A request to confirm not followed within a week is forgotten (the row is deleted).
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+
+
+def _payload(follower: Follower) -> list:
+    return [follower.pk, follower.email]
+
+
+def confirm_token(follower: Follower) -> str:
+    return signing.TimestampSigner(salt=CONFIRM_SALT).sign_object(_payload(follower))
+
+
+def unsubscribe_token(follower: Follower) -> str:
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(_payload(follower))
+
+
+def follower_for_confirm(token: str) -> Follower | None:
+    """The follower a confirmation link names, or None: bad, expired, or for a
+    following that no longer exists."""
+    try:
+        pk, email = signing.TimestampSigner(salt=CONFIRM_SALT).unsign_object(
+            token, max_age=CONFIRM_MAX_AGE
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return Follower.objects.filter(pk=pk, email=email).select_related("tag").first()
+
+
+def follower_for_unsubscribe(token: str) -> Follower | None:
+    try:
+        pk, email = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return Follower.objects.filter(pk=pk, email=email).select_related("tag").first()
+
+
+def confirm_url(follower: Follower) -> str:
+    return absolute_url(reverse("blog:follow-confirm", args=[confirm_token(follower)]))
+
+
+def unsubscribe_url(follower: Follower) -> str:
+    return absolute_url(reverse("blog:unfollow", args=[unsubscribe_token(follower)]))
+
+
+def unsubscribe_headers(follower: Follower) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: a mail program's own "Unsubscribe" button, which posts
+    ``List-Unsubscribe=One-Click`` to the link, no sign-in and no page."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(follower)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -1,0 +1,260 @@
+"""Every e-mail the site sends goes through here: written as a row (``OutgoingMail``)
+in the transaction of whatever asked for it, and sent by a worker, never in a reader's
+request.
+
+    outbox.send(message, kind=OutgoingMail.Kind.COMMENT_CONFIRMATION)
+
+The task queue is django-tasks (Django 6's django.tasks, backported): its database
+backend by default, so the task that sends a row is written in the same transaction as
+the row and the comment that caused it (all or nothing), and picked up by
+`manage.py db_worker`; RQ on Redis where TASKS_URL says so (settings.tasks_from_url),
+enqueued after the commit, as an RQ worker cannot see what is not committed.
+
+A mail server that refuses a connection, times out or answers 4xx leaves the rows
+waiting, each with its next attempt after a growing delay (1, 2, 4… minutes, at most
+an hour, ``BLOG_MAIL_RETRY_*``), and a task enqueued for then; after
+``BLOG_MAIL_MAX_ATTEMPTS`` a row is marked failed, for staff to see and send again in
+the admin. A recipient the server refuses for good (5xx) fails at once.
+
+Exactly once: a row is claimed (``sending``, with this run's token) before it is sent
+and marked ``sent`` as soon as the server has taken it, so two workers, or a task
+enqueued twice, never send it twice. A worker stopped with SIGTERM finishes its task
+(at most ``BATCH_SIZE`` e-mails) first; one killed outright may leave the row it was
+sending ``sending``: whether the server took it cannot be known, so it is not sent
+again on its own, and the admin lists it for staff to decide.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks_db import DatabaseBackend
+
+from .models import OutgoingMail
+
+logger = logging.getLogger(__name__)
+
+# E-mails sent by one task over one connection: small enough that a worker asked to
+# stop stops within seconds, large enough that a mailing is not a task per follower.
+BATCH_SIZE = 100
+Status = OutgoingMail.Status
+
+
+def send(message: EmailMessage, *, kind: str) -> list[OutgoingMail]:
+    """Queue ``message``: one row per recipient (each gets their own e-mail, and their
+    own retries), sent by the worker once the caller's transaction commits."""
+    return send_many([message], kind=kind)
+
+
+def send_many(messages: Iterable[EmailMessage], *, kind: str) -> list[OutgoingMail]:
+    """Queue several messages at once (one insert, one task)."""
+    rows = []
+    for message in messages:
+        html = next(
+            (
+                content
+                for content, mimetype in getattr(message, "alternatives", ())
+                if mimetype == "text/html"
+            ),
+            "",
+        )
+        for to in message.to:
+            rows.append(
+                OutgoingMail(
+                    kind=kind,
+                    to=to,
+                    subject=message.subject,
+                    body=message.body,
+                    html=html,
+                    headers=dict(message.extra_headers),
+                )
+            )
+    if not rows:
+        return []
+    with transaction.atomic():
+        rows = OutgoingMail.objects.bulk_create(rows)
+        enqueue([row.pk for row in rows])
+    return rows
+
+
+def enqueue(ids: Sequence[int], *, run_after: datetime | None = None) -> None:
+    """Have a worker send the rows ``ids``, in batches, at ``run_after`` (or now)."""
+    ids = list(ids)
+    for start in range(0, len(ids), BATCH_SIZE):
+        _enqueue(ids[start : start + BATCH_SIZE], run_after)
+
+
+def _enqueue(ids: list[int], run_after: datetime | None) -> None:
+    backend = deliver.get_backend()
+    task_ = deliver
+    if run_after is not None:
+        if not backend.supports_defer:
+            # The rows keep their next attempt; `manage.py send_queued_mail` (or the
+            # admin's "Send now") sends them. Only the unit tests' backend defers nothing.
+            return
+        task_ = deliver.using(run_after=run_after)
+    if isinstance(backend, (DatabaseBackend, ImmediateBackend)):
+        # The task is a row of the same database, in the same transaction (or runs
+        # here, now): written with the e-mail, or not at all.
+        task_.enqueue(ids)
+    else:
+        transaction.on_commit(lambda: task_.enqueue(ids))
+
+
+@task()
+def deliver(ids: list[int]) -> int:
+    """Send the rows ``ids`` still waiting, over one connection. Returns how many were
+    sent."""
+    return send_rows(ids)
+
+
+def send_rows(ids: Sequence[int]) -> int:
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = OutgoingMail.objects.filter(pk__in=list(ids), status=Status.QUEUED).update(
+        status=Status.SENDING, claim=token, claimed_at=now
+    )
+    if not claimed:
+        return 0
+    rows = list(
+        OutgoingMail.objects.filter(claim=token, status=Status.SENDING)
+        .select_related("mailing", "follower")
+        .order_by("pk")
+    )
+    sent = 0
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+        for row in rows:
+            message = build_message(row)
+            if message is None:
+                _finish(row, Status.CANCELLED, error="The follower has unsubscribed.")
+                continue
+            message.connection = connection
+            try:
+                message.send()
+            except smtplib.SMTPRecipientsRefused as error:
+                _fail_or_retry(row, error, permanent=_permanent(error))
+                continue
+            except smtplib.SMTPResponseException as error:
+                if _permanent(error):
+                    _finish(row, Status.FAILED, error=_describe(error))
+                    continue
+                raise
+            _finish(row, Status.SENT)
+            sent += 1
+    except (smtplib.SMTPException, OSError) as error:
+        # The server is down, slow or refusing for now: all that is left waits.
+        waiting = [row for row in rows if row.status == Status.SENDING]
+        logger.warning("Mail server unavailable (%s): %d e-mail(s) wait.", error, len(waiting))
+        retry(waiting, error)
+    finally:
+        try:
+            connection.close()
+        except Exception:  # a broken connection has nothing to close
+            logger.debug("Closing the mail connection failed", exc_info=True)
+    return sent
+
+
+def build_message(row: OutgoingMail) -> EmailMessage | None:
+    """The e-mail ``row`` stands for; None when it is no longer to be sent."""
+    if row.mailing_id is not None:
+        from .following.mailing import message_for
+
+        return message_for(row)
+    message = EmailMultiAlternatives(
+        row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to], headers=row.headers
+    )
+    if row.html:
+        message.attach_alternative(row.html, "text/html")
+    return message
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a row waits after its ``attempts``-th failed attempt."""
+    base = settings.BLOG_MAIL_RETRY_BASE
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.BLOG_MAIL_RETRY_MAX))
+
+
+def retry(rows: list[OutgoingMail], error: BaseException) -> None:
+    """Put ``rows`` back in the queue after a failed attempt, and enqueue their next."""
+    if not rows:
+        return
+    now = timezone.now()
+    again: dict[datetime, list[int]] = {}
+    for row in rows:
+        row.attempts += 1
+        row.last_error = _describe(error)
+        row.claim = ""
+        if row.attempts >= settings.BLOG_MAIL_MAX_ATTEMPTS:
+            row.status = Status.FAILED
+        else:
+            row.status = Status.QUEUED
+            row.next_attempt_at = now + retry_delay(row.attempts)
+            again.setdefault(row.next_attempt_at, []).append(row.pk)
+    OutgoingMail.objects.bulk_update(
+        rows, ["attempts", "last_error", "claim", "status", "next_attempt_at"]
+    )
+    for when, ids in again.items():
+        enqueue(ids, run_after=when)
+
+
+def send_again(rows: Iterable[OutgoingMail]) -> int:
+    """Staff's "send again": failed, stuck or waiting rows queued to go now."""
+    ids = [row.pk for row in rows if row.status != Status.SENT]
+    with transaction.atomic():
+        OutgoingMail.objects.filter(pk__in=ids).exclude(status=Status.SENT).update(
+            status=Status.QUEUED, claim="", next_attempt_at=timezone.now(), last_error=""
+        )
+        enqueue(ids)
+    return len(ids)
+
+
+def due() -> list[int]:
+    """The rows waiting whose next attempt has come (for `send_queued_mail`)."""
+    return list(
+        OutgoingMail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=timezone.now())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _finish(row: OutgoingMail, status: str, *, error: str = "") -> None:
+    row.status = status
+    fields = {"status": status, "claim": "", "last_error": error}
+    if status == Status.SENT:
+        fields["sent_at"] = timezone.now()
+    if status != Status.SENT:
+        fields["attempts"] = row.attempts + 1
+    # Each row as soon as it is done: a worker stopped after this e-mail never sends it again.
+    OutgoingMail.objects.filter(pk=row.pk).update(**fields)
+
+
+def _fail_or_retry(row: OutgoingMail, error: smtplib.SMTPException, *, permanent: bool) -> None:
+    if permanent:
+        _finish(row, Status.FAILED, error=_describe(error))
+    else:
+        row.status = Status.QUEUED
+        retry([row], error)
+
+
+def _permanent(error: smtplib.SMTPException) -> bool:
+    """5xx: the server will never take it. 4xx: try again later."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    return 500 <= getattr(error, "smtp_code", 0) < 600
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
