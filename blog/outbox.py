@@ -136,7 +136,13 @@ def send_rows(ids: Sequence[int]) -> int:
     try:
         connection.open()
         for row in rows:
-            message = build_message(row)
+            try:
+                message = build_message(row)
+            except Exception as error:
+                # A bug of ours, not the server's: this e-mail fails, the others go.
+                logger.exception("E-mail %s could not be built", row.pk)
+                _finish(row, Status.FAILED, error=_describe(error))
+                continue
             if message is None:
                 _finish(row, Status.CANCELLED, error="The follower has unsubscribed.")
                 continue
