@@ -1,5 +1,9 @@
 """Send the e-mail waiting whose time has come, now, in this process: for a site whose
-task backend defers nothing, or to empty the queue by hand after a long outage."""
+task backend defers nothing, or to empty the queue by hand after a long outage.
+
+It first starts the mailings that are due and not started (a post gone live, a week's
+digest: blog.following.mailing.start_due) and makes sure this week's digest is
+scheduled, so that their e-mails are among those it sends."""
 
 from __future__ import annotations
 
@@ -8,12 +12,16 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from blog import outbox
+from blog.following import mailing
 
 
 class Command(BaseCommand):
     help = "Send the queued e-mail that is due (the worker does this on its own)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = mailing.start_due()
+        if started:
+            self.stdout.write(f"{started} e-mail(s) of mailings due queued.")
         ids = outbox.due()
         sent = 0
         for start in range(0, len(ids), outbox.BATCH_SIZE):
