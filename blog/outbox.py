@@ -36,7 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 # E-mails sent by one task over one connection: small enough that a worker asked to
 # stop stops within seconds, large enough that a mailing is not a task per follower.
 BATCH_SIZE = 100
+# A batch claimed this long ago and not done: its worker is dead (release_stuck).
+STUCK_RELEASE_AFTER = timedelta(hours=1)
 Status = OutgoingMail.Status
 
 
@@ -291,6 +293,29 @@ def due() -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def release_stuck(older_than: timedelta | None = None) -> int:
+    """Put back in the queue what a worker killed in the middle of a batch left
+    ``sending`` and certainly did not send; returns how many.
+
+    A batch is sent in the order of its ids, each row marked as soon as the server took
+    it: of a claim's rows still ``sending``, only the first may have gone (the worker
+    died while sending it, or before marking it) and stays for staff to decide (the
+    admin lists it as stuck); the ones after it were never tried. A claim is taken to
+    be dead after ``STUCK_RELEASE_AFTER``, longer than a live worker can take over a
+    batch (each e-mail gives up after EMAIL_TIMEOUT)."""
+    cutoff = timezone.now() - (older_than or STUCK_RELEASE_AFTER)
+    stuck = OutgoingMail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+    firsts = stuck.order_by().values("claim").annotate(first=Min("pk")).values("first")
+    ids = list(stuck.exclude(pk__in=firsts).values_list("pk", flat=True))
+    if ids:
+        with transaction.atomic():
+            OutgoingMail.objects.filter(pk__in=ids, status=Status.SENDING).update(
+                status=Status.QUEUED, claim="", next_attempt_at=timezone.now()
+            )
+            enqueue(ids)
+    return len(ids)
 
 
 def _finish(row: OutgoingMail, status: str, *, error: str = "") -> None:

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from blog import outbox
 from blog.following import mailing
@@ -284,6 +285,32 @@ class ExactlyOnceTests(TestCase):
         self.assertEqual(OutgoingMail.objects.get(pk=first[0]).status, Status.SENDING)
         started.refresh_from_db()
         self.assertIsNone(started.finished_at)  # staff decide: the admin lists it as stuck
+
+    def test_a_batch_whose_worker_was_killed_sends_the_rest_once_not_the_uncertain_one(self):
+        self.start()
+        first, _ = self.deliveries()
+        # Killed while sending its third e-mail, an hour and more ago: the first two
+        # went; whether the third did is not known; the rest were never tried.
+        with time_machine.travel(NOW - datetime.timedelta(hours=2), tick=False):
+            OutgoingMail.objects.filter(pk__in=first).update(
+                status=Status.SENDING, claim="dead", claimed_at=timezone.now()
+            )
+            OutgoingMail.objects.filter(pk__in=first[:2]).update(status=Status.SENT)
+        self.assertEqual(outbox.release_stuck(), 97)
+        self.assertEqual(outbox.release_stuck(), 0)
+        outbox.send_rows(tasks("deliver")[-1].args_kwargs["args"][0])
+        rest = OutgoingMail.objects.filter(pk__in=first[3:])
+        self.assertEqual(sorted(m.to[0] for m in mail.outbox), sorted(r.to for r in rest))
+        self.assertEqual(OutgoingMail.objects.get(pk=first[2]).status, Status.SENDING)
+
+    def test_a_batch_claimed_less_than_an_hour_ago_is_left_to_its_worker(self):
+        self.start()
+        first, _ = self.deliveries()
+        with time_machine.travel(NOW - datetime.timedelta(minutes=50), tick=False):
+            OutgoingMail.objects.filter(pk__in=first).update(
+                status=Status.SENDING, claim="slow", claimed_at=timezone.now()
+            )
+        self.assertEqual(outbox.release_stuck(), 0)
 
     def test_a_mailing_started_again_writes_no_second_email_to_an_address(self):
         # A run stopped before it was marked started (a mailing's rows are written in
