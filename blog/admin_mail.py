@@ -94,9 +94,9 @@ class MailingFilter(admin.SimpleListFilter):
 
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(ReadOnlyAdmin):
-    list_display = [
-        "kind_name", "to", "what", "state", "attempts", "next_attempt", "sent", "error",
-    ]  # fmt: skip
+    # Four columns, each saying one thing (a card each on a phone, admin.css): to whom
+    # and what kind, what it is, where it stands, and why it failed if it did.
+    list_display = ["recipient", "what", "state", "error"]
     list_filter = ["status", "kind", StuckFilter, MailingFilter]
     search_fields = ["to"]
     actions = ["send_again"]
@@ -106,39 +106,47 @@ class OutgoingMailAdmin(ReadOnlyAdmin):
         "claimed_at", "sent_at", "created_at", "last_error", "body",
     ]  # fmt: skip
     readonly_fields = fields
-    # 10,000 rows a mailing: the count of a search or a filter is exact, the full
-    # count beside it is not asked for.
-    show_full_result_count = False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         return super().changelist_view(
             request, {"title": "Outgoing e-mail", **(extra_context or {})}
         )
 
-    @admin.display(description="Kind", ordering="kind")
-    def kind_name(self, row: OutgoingMail) -> str:
-        return row.get_kind_display()
+    @admin.display(description="To", ordering="to")
+    def recipient(self, row: OutgoingMail) -> str:
+        return format_html(
+            '<span class="mail-row__to">{}</span> <span class="mail-row__kind">{}</span>',
+            row.to,
+            row.get_kind_display(),
+        )
 
     @admin.display(description="E-mail")
     def what(self, row: OutgoingMail) -> str:
         if row.mailing_id is not None:
             url = reverse("admin:blog_mailing_change", args=[row.mailing_id])
             return format_html('<a href="{}">{}</a>', url, str(row.mailing))
-        return Truncator(row.subject).chars(80)
+        return Truncator(row.subject).chars(100)
 
     @admin.display(description="Status", ordering="status")
     def state(self, row: OutgoingMail) -> str:
-        return status_badge(row.status, row.get_status_display())
+        """The badge, and beside it when it went, or when it is tried next, and how
+        many attempts it has taken."""
+        details = []
+        if row.status == Status.SENT:
+            details.append(f"sent {when(row.sent_at)}")
+        elif row.status == Status.QUEUED:
+            details.append(f"next attempt {when(row.next_attempt_at)}")
+        elif row.status == Status.SENDING:
+            details.append(f"since {when(row.claimed_at)}")
+        if row.attempts:
+            details.append(f"{row.attempts} attempt{'s' if row.attempts != 1 else ''}")
+        return format_html(
+            '{} <span class="mail-row__meta">{}</span>',
+            status_badge(row.status, row.get_status_display()),
+            " · ".join(details),
+        )
 
-    @admin.display(description="Next attempt", ordering="next_attempt_at")
-    def next_attempt(self, row: OutgoingMail) -> str:
-        return when(row.next_attempt_at) if row.status == Status.QUEUED else "–"
-
-    @admin.display(description="Sent", ordering="sent_at")
-    def sent(self, row: OutgoingMail) -> str:
-        return when(row.sent_at)
-
-    @admin.display(description="Last error")
+    @admin.display(description="Last error", empty_value="")
     def error(self, row: OutgoingMail) -> str:
         return Truncator(row.last_error).chars(120)
 
@@ -207,12 +215,13 @@ class MailingAdmin(ReadOnlyAdmin):
     list_display = ["name", "kind", "due", "started", "progress", "finished"]
     list_filter = ["kind", MailingStateFilter]
     list_select_related = ["post"]
-    fields = ["kind", "post", "week", "due_at", "started_at", "recipients", "finished_at"]
-    readonly_fields = [*fields, "progress", "emails"]
+    readonly_fields = ["kind", "post", "week", "due", "started", "progress", "finished", "emails"]
     actions = None
 
     def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return [*self.fields[:-1], "progress", "finished_at", "emails"]
+        # A post's mailing has no week; a digest has no post.
+        subject = "week" if obj is not None and obj.kind == Mailing.Kind.DIGEST else "post"
+        return ["kind", subject, "due", "started", "progress", "finished", "emails"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mailing]:
         return with_progress(super().get_queryset(request))
@@ -228,13 +237,13 @@ class MailingAdmin(ReadOnlyAdmin):
     def due(self, mailing: Mailing) -> str:
         return when(mailing.due_at)
 
-    @admin.display(description="Started", ordering="started_at")
+    @admin.display(description="Started", ordering="started_at", empty_value="")
     def started(self, mailing: Mailing) -> str:
-        return when(mailing.started_at)
+        return when(mailing.started_at) if mailing.started_at else ""
 
-    @admin.display(description="Finished", ordering="finished_at")
+    @admin.display(description="Finished", ordering="finished_at", empty_value="")
     def finished(self, mailing: Mailing) -> str:
-        return when(mailing.finished_at)
+        return when(mailing.finished_at) if mailing.finished_at else ""
 
     @admin.display(description="Progress")
     def progress(self, mailing: Mailing) -> str:
@@ -249,11 +258,6 @@ class MailingAdmin(ReadOnlyAdmin):
             ("failed", mailing.failed_count),
             ("cancelled", mailing.cancelled_count),
         ]
-        bar = format_html_join(
-            "",
-            '<span class="mailing-progress__{}" style="width: {}%"></span>',
-            ((name, f"{100 * n / total:.2f}") for name, n in parts if n),
-        )
         others = [
             f"{number_format(n, force_grouping=True)} {label}"
             for label, n in [
@@ -264,14 +268,13 @@ class MailingAdmin(ReadOnlyAdmin):
             if n
         ]
         return format_html(
-            '<span class="mailing-progress"><span class="mailing-progress__bar" '
-            'aria-hidden="true">{}</span><a class="mailing-progress__text" href="{}">'
+            '<span class="mailing-progress">{}<a class="mailing-progress__text" href="{}">'
             "{} of {} sent</a>{}</span>",
-            bar,
+            progress_bar(parts, total),
             emails_url(mailing),
             number_format(mailing.sent_count, force_grouping=True),
             number_format(total, force_grouping=True),
-            format_html(' <span class="mailing-progress__note">· {}</span>', " · ".join(others))
+            format_html('<span class="mailing-progress__note">{}</span>', " · ".join(others))
             if others
             else "",
         )
@@ -284,6 +287,28 @@ class MailingAdmin(ReadOnlyAdmin):
         return format_html_join(
             " · ", '<a href="{}">{}</a>', ((url, label) for label, url in links)
         )
+
+
+def progress_bar(parts: list[tuple[str, int]], total: int) -> str:
+    """A bar of ``parts`` (name, count) of ``total``, side by side: an SVG, whose
+    widths are attributes, where the site's Content-Security-Policy refuses inline
+    styles. Coloured by admin.css; not read out (the words beside it say the same)."""
+    rects = []
+    x = 0.0
+    for name, n in parts:
+        if n:
+            width = 100 * n / total
+            rects.append((name, f"{x:.2f}", f"{width:.2f}"))
+            x += width
+    return format_html(
+        '<svg class="mailing-progress__bar" viewBox="0 0 100 4" preserveAspectRatio="none" '
+        'aria-hidden="true" focusable="false">{}</svg>',
+        format_html_join(
+            "",
+            '<rect class="mailing-progress__{}" x="{}" y="0" width="{}" height="4"></rect>',
+            rects,
+        ),
+    )
 
 
 def emails_url(mailing: Mailing) -> str:
