@@ -141,6 +141,9 @@ def run_mailing(mailing_id: int) -> int:
         if post is None or not post.is_public:
             # Unpublished, or moved later: the task enqueued for its new time starts it.
             return 0
+        if post.published_at < mailing.created_at - ANNOUNCE_WINDOW:
+            # Moved back into the archive since it was announced: not news any more.
+            return 0
         return _start(mailing, Kind.NEW_POST, post_followers(post))
 
 
@@ -287,8 +290,15 @@ def start_due() -> int:
     task backend cannot defer, or a worker died before starting one), and make sure
     this week's digest is scheduled. Returns the number of e-mails queued."""
     queued = 0
+    now = timezone.now()
     due = (
-        Mailing.objects.filter(started_at__isnull=True, due_at__lte=timezone.now())
+        Mailing.objects.filter(started_at__isnull=True, due_at__lte=now)
+        # Not the mailings of posts withdrawn before their time: they wait, unstarted,
+        # for the post to be published again.
+        .filter(
+            Q(kind=Mailing.Kind.DIGEST)
+            | Q(post__status=Post.Status.PUBLISHED, post__published_at__lte=now)
+        )
         .order_by("due_at", "pk")
         .values_list("pk", "kind")
     )

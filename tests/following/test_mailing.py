@@ -4,6 +4,7 @@ which writes announce a post and which do not, scheduled posts, exactly once."""
 from __future__ import annotations
 
 import datetime
+import io
 
 import time_machine
 from django.core import mail
@@ -29,6 +30,10 @@ from .mailing_fixtures import (  # noqa: F401 (_forget_rendered: a fixture for e
 
 NOW = london(2026, 5, 6, 10, 0)  # a Wednesday
 Status = OutgoingMail.Status
+
+
+def send_queued_mail() -> None:
+    call_command("send_queued_mail", stdout=io.StringIO())
 
 
 @time_machine.travel(NOW, tick=False)
@@ -166,11 +171,11 @@ class ScheduledPostTests(TestCase):
         self.assertEqual((scheduled.due_at, scheduled.started_at), (self.LATER, None))
         # Run early (a worker's clock, a stray task): nothing.
         self.assertEqual(mailing.run_mailing.call(scheduled.pk), 0)
-        call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        send_queued_mail()
         self.assertEqual(mail.outbox, [])
         with time_machine.travel(self.LATER + datetime.timedelta(minutes=1), tick=False):
-            call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
-            call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            send_queued_mail()
+            send_queued_mail()
         self.assertEqual(len(mails_to("ann@example.org")), 1)
         scheduled.refresh_from_db()
         self.assertIsNotNone(scheduled.finished_at)
@@ -181,18 +186,27 @@ class ScheduledPostTests(TestCase):
         save_post(post, user=self.staff)
         self.assertEqual(Mailing.objects.get().due_at, post.published_at)
         with time_machine.travel(self.LATER + datetime.timedelta(hours=1), tick=False):
-            call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            send_queued_mail()
         self.assertEqual(mail.outbox, [])
         with time_machine.travel(post.published_at, tick=False):
-            call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            send_queued_mail()
         self.assertEqual(len(mails_to("ann@example.org")), 1)
+
+    def test_a_scheduled_post_moved_back_into_the_archive_is_not_mailed(self):
+        post = publish("Backdated later", published_at=self.LATER, user=self.staff)
+        post.published_at = NOW - datetime.timedelta(days=30)
+        save_post(post, user=self.staff)
+        self.assertEqual(mailing.run_mailing.call(post.mailing.pk), 0)
+        with time_machine.travel(self.LATER, tick=False):
+            send_queued_mail()
+        self.assertEqual(mail.outbox, [])
 
     def test_a_post_unpublished_before_its_time_is_not_mailed(self):
         post = publish("Withdrawn", published_at=self.LATER, user=self.staff)
         post.status = Post.Status.DRAFT
         save_post(post, user=self.staff)
         with time_machine.travel(self.LATER + datetime.timedelta(days=3), tick=False):
-            call_command("send_queued_mail", stdout=open("/dev/null", "w"))  # noqa: SIM115
+            send_queued_mail()
         self.assertEqual(mail.outbox, [])
         self.assertIsNone(Mailing.objects.get().started_at)
 
