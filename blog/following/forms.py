@@ -13,6 +13,12 @@ from ..tagging import tag_counts
 from .addresses import BLOCKED, MAX_LENGTH, is_blocked, normalise_address
 
 
+NO_SUCH_TAG = (
+    "That tag has no posts on the blog, so it cannot be followed. You can follow every "
+    "new post instead."
+)
+
+
 class AddressField(forms.CharField):
     """One e-mail address, in the one spelling followings are kept in
     (blog.following.addresses); a clear message for anything else."""
@@ -46,7 +52,12 @@ class FollowForm(forms.Form):
     )  # fmt: skip
     # The tag's slug; empty: every new post. Hidden on a tag's page, a list on the
     # form's own page, absent from the footer.
-    tag = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    tag = forms.CharField(
+        required=False,
+        max_length=255,
+        widget=forms.HiddenInput,
+        error_messages={"max_length": NO_SUCH_TAG},
+    )
     frequency = forms.ChoiceField(
         label="How often",
         choices=Follower.Frequency.choices,
@@ -89,11 +100,7 @@ class FollowForm(forms.Form):
         # Only a tag readers can see: one with a published post.
         tag = tag_counts().filter(slug=slug).first()
         if tag is None:
-            raise forms.ValidationError(
-                "That tag has no posts on the blog any more, so it cannot be followed. "
-                "You can follow every new post instead.",
-                code="no_such_tag",
-            )
+            raise forms.ValidationError(NO_SUCH_TAG, code="no_such_tag")
         self.chosen_tag = tag
         return slug
 
