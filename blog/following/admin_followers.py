@@ -86,11 +86,11 @@ def counts_per_tag() -> dict:
 
 @admin.register(Follower)
 class FollowerAdmin(admin.ModelAdmin):
-    list_display = ["email", "following", "frequency", "confirmed", "asked"]
+    list_display = ["address", "following", "frequency", "confirmed", "asked"]
     list_filter = [ConfirmedFilter, "frequency", FollowingFilter]
     search_fields = ["email"]
     list_select_related = ["tag"]
-    readonly_fields = ["email", "following", "frequency", "confirmed", "asked"]
+    readonly_fields = ["address", "following", "frequency", "confirmed", "asked"]
     fields = readonly_fields
     list_per_page = 100
 
@@ -105,6 +105,10 @@ class FollowerAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         context = {"title": "Followers by e-mail", "counts": counts_per_tag()}
         return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    @admin.display(description="E-mail address", ordering="email")
+    def address(self, row: Follower) -> str:
+        return row.email
 
     @admin.display(description="Following", ordering="tag__name")
     def following(self, row: Follower) -> str:

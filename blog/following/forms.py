@@ -12,7 +12,6 @@ from ..models import Follower
 from ..tagging import tag_counts
 from .addresses import BLOCKED, MAX_LENGTH, is_blocked, normalise_address
 
-
 NO_SUCH_TAG = (
     "That tag has no posts on the blog, so it cannot be followed. You can follow every "
     "new post instead."

@@ -101,7 +101,14 @@ class NormalisationTests(SimpleTestCase):
                 self.assertIn(self.refused(value).code, ("bad_host", "spaces"))
 
     def test_what_is_not_an_address_at_all(self):
-        for value in ("ann", "ann@", "@example.org", "ann@.org", "ánn@example.org", "a..b@example.org"):
+        for value in (
+            "ann",
+            "ann@",
+            "@example.org",
+            "ann@.org",
+            "ánn@example.org",
+            "a..b@example.org",
+        ):
             with self.subTest(value=value):
                 self.assertIn(self.refused(value).code, ("invalid", "bad_host"))
 
@@ -124,7 +131,9 @@ class FormTests(TestCase):
             with self.subTest(typed=typed):
                 response = follow(self.client, typed)
                 self.assertEqual(response.status_code, 403)
-                self.assertContains(response, "not open to addresses at this domain", status_code=403)
+                self.assertContains(
+                    response, "not open to addresses at this domain", status_code=403
+                )
         self.assertFalse(Follower.objects.exists())
 
     def test_each_refusal_is_a_400_with_the_form_and_what_to_fix(self):

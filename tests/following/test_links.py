@@ -38,7 +38,9 @@ class ConfirmTests(LinkTestCase):
         follower = Follower.objects.get()
         self.assertFalse(follower.is_confirmed)
         page = soup(self.client.get(path))
-        self.assertIn("new posts tagged “Ofsted”, in a weekly digest", text(page.select_one("main")))
+        self.assertIn(
+            "new posts tagged “Ofsted”, in a weekly digest", text(page.select_one("main"))
+        )
         self.assertEqual(page.select_one("#follow-confirm-form")["method"], "post")
         self.assertIn("no-cache", self.client.get(path)["Cache-Control"])
         done = press(self.client, path)

@@ -49,7 +49,9 @@ class AskingTests(FollowTestCase):
             self.assertIn(said, message.body)
         self.assertNotIn("List-Unsubscribe", message.extra_headers)
         row = OutgoingMail.objects.get()
-        self.assertEqual((row.kind, row.to), (OutgoingMail.Kind.FOLLOW_CONFIRMATION, follower.email))
+        self.assertEqual(
+            (row.kind, row.to), (OutgoingMail.Kind.FOLLOW_CONFIRMATION, follower.email)
+        )
 
     def test_a_tag_is_followed_by_its_slug(self):
         follow(self.client, tag="ofsted")
@@ -88,9 +90,11 @@ class AskingTests(FollowTestCase):
         self.assertFalse(Follower.objects.exists())
 
     def test_the_row_and_its_email_are_written_together_or_not_at_all(self):
-        with mock.patch.object(outbox, "enqueue", side_effect=DatabaseError("down")):
-            with self.assertRaises(DatabaseError):
-                follow(self.client)
+        with (
+            mock.patch.object(outbox, "enqueue", side_effect=DatabaseError("down")),
+            self.assertRaises(DatabaseError),
+        ):
+            follow(self.client)
         self.assertEqual((Follower.objects.count(), OutgoingMail.objects.count()), (0, 0))
 
 
