@@ -21,7 +21,7 @@ from taggit.models import Tag
 from . import media
 from .discussion.links import describe_max_age
 from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
-from .durations import in_words
+from .durations import a_period, in_words
 from .following.links import CONFIRM_MAX_AGE
 from .models import DISCUSSED_ORDER, Author, Page, Post
 from .operations.privacy import ERASED_NAME, ERASED_TEXT, retention_days
@@ -386,10 +386,10 @@ class PrivacyView(PageMetaMixin, TemplateView):
             # Following by e-mail (blog.following).
             follow_link_lifetime=in_words(datetime.timedelta(seconds=CONFIRM_MAX_AGE)),
             follow_per_address=settings.BLOG_FOLLOW_CONFIRMATIONS_PER_ADDRESS,
-            follow_period=in_words(
+            follow_period=a_period(
                 datetime.timedelta(seconds=settings.BLOG_FOLLOW_CONFIRMATION_PERIOD)
             ),
-            follow_rate_period=in_words(
+            follow_rate_period=a_period(
                 datetime.timedelta(seconds=settings.BLOG_FOLLOW_RATE_PERIOD)
             ),
             # Staff's own words above the figures: the published page with this slug.

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from ..discussion.ratelimit import allow
-from ..durations import in_words
+from ..durations import a_period
 from ..models import Follower
 from ..tagging import tag_counts
 from . import links, subscriptions
@@ -87,7 +87,7 @@ def follow(request: HttpRequest) -> HttpResponse:
 def sent(request: HttpRequest) -> HttpResponse:
     """After the form: look in your inbox. The same page for every reader, whatever
     happened (it names no address), so the page cache may keep it."""
-    period = in_words(datetime.timedelta(seconds=settings.BLOG_FOLLOW_CONFIRMATION_PERIOD))
+    period = a_period(datetime.timedelta(seconds=settings.BLOG_FOLLOW_CONFIRMATION_PERIOD))
     context = {"lifetime": link_lifetime(), "period": period}
     return render(request, "blog/follow_sent.html", context)
 

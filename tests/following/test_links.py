@@ -105,6 +105,7 @@ class UnsubscribeTests(LinkTestCase):
         response = program.post(self.path, {"List-Unsubscribe": "One-Click"})
         self.assertEqual(response.status_code, 200)
         self.assertFalse(Follower.objects.exists())
+        self.assertEqual(dict(response.cookies), {})  # its answer has no form to protect
         # Posted again (a retry): still a success, nothing left to stop.
         again = program.post(self.path, {"List-Unsubscribe": "One-Click"})
         self.assertContains(again, "Nothing to stop")
