@@ -22,7 +22,7 @@ from .desk import desk_context
 GROUPS: list[tuple[str, str, list[str]]] = [
     ("writing", "Writing", ["blog.post", "blog.page", "blog.image", "blog.author"]),
     ("discussion", "Discussion", ["blog.comment", "django_comments_xtd.blacklisteddomain"]),
-    ("people", "People", ["auth.user", "auth.group"]),
+    ("people", "People", ["auth.user", "auth.group", "blog.follower"]),
 ]
 SETTINGS = ("settings", "Settings")
 # Menu names in plain words where the library's say something else.

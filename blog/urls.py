@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import converters, feeds, previews, views
+from .following import views as following
 from .pagecache import PAGED, SEARCHED
 from .pagecache import cacheable_for_readers as cached
 
@@ -47,6 +48,12 @@ urlpatterns = [
     path("references/", cached(views.ReferenceListView.as_view(), PAGED), name="references"),
     path("search/", cached(views.SearchView.as_view(), SEARCHED), name="search"),
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
+    # Following by e-mail (blog.following): the form and the page after it are the same
+    # for every reader (a POST is never stored); the e-mailed links' pages never cached.
+    path("follow/", cached(following.follow), name="follow"),
+    path("follow/sent/", cached(following.sent), name="follow-sent"),
+    path("follow/confirm/<str:token>/", following.confirm, name="follow-confirm"),
+    path("follow/stop/<str:token>/", following.unfollow, name="unfollow"),
     # Never cached: a shared preview of an unpublished post (blog.previews).
     path("preview/<str:token>/", previews.preview, name="preview"),
     # Last: a page's slug never takes one of the addresses above (blog.pageslugs).

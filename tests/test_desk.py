@@ -90,7 +90,7 @@ class ShellTests(TestCase):
         self.assertEqual(list(groups), ["Writing", "Discussion", "People", "Settings"])
         self.assertEqual(groups["Writing"], ["Posts", "Pages", "Media", "Authors"])
         self.assertEqual(groups["Discussion"], ["Comments", "Blocked domains"])
-        self.assertEqual(groups["People"], ["Users", "Groups"])
+        self.assertEqual(groups["People"], ["Users", "Groups", "Followers"])
         self.assertIn("Tags", groups["Settings"])
         self.assertIn("Sites", groups["Settings"])
 
