@@ -17,6 +17,7 @@ from .admin_media import ImageAltWarningMixin
 from .admin_previews import PreviewLinksAdminMixin
 from .admin_revisions import RevisionsAdminMixin
 from .discussion import admin as _discussion_admin  # noqa: F401 (registers the comments' admin)
+from .following import admin_followers as _followers_admin  # noqa: F401 (registers the followers')
 from .importing.adminpage import PostImportMixin
 from .models import Page, Post
 from .tagging import format_tags

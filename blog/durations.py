@@ -24,3 +24,13 @@ def in_words(duration: datetime.timedelta) -> str:
             count = seconds // length
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return "0 seconds"
+
+
+def a_period(duration: datetime.timedelta) -> str:
+    """As ``in_words``, but one unit reads as in a sentence: "a day", "an hour", "a
+    year"; more as "2 days"."""
+    words = in_words(duration)
+    if not words.startswith("1 "):
+        return words
+    unit = words[2:]
+    return f"{'an' if unit == 'hour' else 'a'} {unit}"

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from . import converters, feeds, previews, views
-from .following.placeholder import placeholder as _placeholder
+from .following import views as following
 from .pagecache import PAGED, SEARCHED
 from .pagecache import cacheable_for_readers as cached
 
@@ -48,11 +48,14 @@ urlpatterns = [
     path("references/", cached(views.ReferenceListView.as_view(), PAGED), name="references"),
     path("search/", cached(views.SearchView.as_view(), SEARCHED), name="search"),
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
+    # Following by e-mail (blog.following): the form and the page after it are the same
+    # for every reader (a POST is never stored); the e-mailed links' pages never cached.
+    path("follow/", cached(following.follow), name="follow"),
+    path("follow/sent/", cached(following.sent), name="follow-sent"),
+    path("follow/confirm/<str:token>/", following.confirm, name="follow-confirm"),
+    path("follow/stop/<str:token>/", following.unfollow, name="unfollow"),
     # Never cached: a shared preview of an unpublished post (blog.previews).
     path("preview/<str:token>/", previews.preview, name="preview"),
-    # PLACEHOLDER, to be replaced by the follow branch (blog.following.placeholder).
-    path("follow/confirm/<str:token>/", _placeholder, name="follow-confirm"),
-    path("unfollow/<str:token>/", _placeholder, name="unfollow"),
     # Last: a page's slug never takes one of the addresses above (blog.pageslugs).
     path("<slug:slug>/", cached(views.PageDetailView.as_view()), name="page-detail"),
 ]

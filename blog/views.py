@@ -21,7 +21,8 @@ from taggit.models import Tag
 from . import media
 from .discussion.links import describe_max_age
 from .discussion.paging import CommentPageNotFound, load_discussion, with_thread_counts
-from .durations import in_words
+from .durations import a_period, in_words
+from .following.links import CONFIRM_MAX_AGE
 from .models import DISCUSSED_ORDER, Author, Page, Post
 from .operations.privacy import ERASED_NAME, ERASED_TEXT, retention_days
 from .pagecache import cached_fragment
@@ -382,6 +383,15 @@ class PrivacyView(PageMetaMixin, TemplateView):
             contact=settings.BLOG_PRIVACY_CONTACT or settings.DEFAULT_FROM_EMAIL,
             erased_name=ERASED_NAME,
             erased_text=ERASED_TEXT,
+            # Following by e-mail (blog.following).
+            follow_link_lifetime=in_words(datetime.timedelta(seconds=CONFIRM_MAX_AGE)),
+            follow_per_address=settings.BLOG_FOLLOW_CONFIRMATIONS_PER_ADDRESS,
+            follow_period=a_period(
+                datetime.timedelta(seconds=settings.BLOG_FOLLOW_CONFIRMATION_PERIOD)
+            ),
+            follow_rate_period=a_period(
+                datetime.timedelta(seconds=settings.BLOG_FOLLOW_RATE_PERIOD)
+            ),
             # Staff's own words above the figures: the published page with this slug.
             intro=Page.objects.published().filter(slug=PRIVACY_PAGE_SLUG).first(),
             **kwargs,

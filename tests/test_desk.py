@@ -92,7 +92,7 @@ class ShellTests(TestCase):
         self.assertEqual(groups["Writing"], ["Posts", "Pages", "Media", "Authors"])
         self.assertEqual(groups["Discussion"], ["Comments", "Blocked domains"])
         self.assertEqual(groups["E-mail"], ["Mailings", "Outgoing e-mail"])
-        self.assertEqual(groups["People"], ["Users", "Groups"])
+        self.assertEqual(groups["People"], ["Users", "Groups", "Followers"])
         self.assertIn("Tags", groups["Settings"])
         self.assertIn("Sites", groups["Settings"])
 

@@ -27,7 +27,7 @@ from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 
 from blog import previews
-from blog.models import Comment, Page, Post
+from blog.models import Comment, Follower, Page, Post
 from blog.writing import save_page
 
 from .discussion import (
@@ -40,6 +40,9 @@ from .discussion import (
     press,
 )
 from .factories import london, make_post, make_staff, make_user
+from .following import confirm_path as follow_confirm_path
+from .following import follow, unsubscribe_path
+from .following import press as follow_press
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = Path(
@@ -194,6 +197,22 @@ class EveryPageIsValidHTMLTests(TestCase):
         previews.revoke(link, self.staff)
         pages["shared preview withdrawn"] = self.fetch(Client(), shared, 410)
         self.assertIn(b'class="comment__replies"', pages["post with comments and references"])
+
+        # Following by e-mail (blog.following): the form's own page, its answers, and
+        # the pages the e-mailed links open.
+        follower = Client()
+        pages["follow form"] = self.fetch(follower, "/follow/")
+        pages["follow form with errors"] = follow(follower, "Ann <ann@example.org>").content
+        pages["follow: check your inbox"] = self.fetch(follower, follow(follower)["Location"])
+        pages["follow: confirm"] = self.fetch(follower, follow_confirm_path())
+        pages["follow: confirmed"] = follow_press(follower, follow_confirm_path()).content
+        stop = unsubscribe_path(Follower.objects.get(email="ann@example.org"))
+        pages["unfollow"] = self.fetch(follower, stop)
+        weekly = follow_press(follower, stop, {"action": "weekly"})
+        pages["unfollow: weekly instead"] = weekly.content
+        pages["unfollowed"] = follow_press(follower, stop, {"action": "stop"}).content
+        pages["unfollow: nothing to stop"] = self.fetch(follower, stop)
+        pages["follow: link not valid"] = self.fetch(follower, "/follow/confirm/abc/", 404)
 
         errors = vnu_errors(command, pages)
         self.assertEqual(errors, {}, json.dumps(errors, indent=2))

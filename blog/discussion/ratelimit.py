@@ -36,23 +36,34 @@ def client_ip(request: HttpRequest) -> str:
 def allow_comment(request: HttpRequest) -> bool:
     """Count one comment from the request's address; False once the address has posted
     more than ``BLOG_COMMENTS_RATE_LIMIT`` in the current ``BLOG_COMMENTS_RATE_PERIOD``."""
-    limit = settings.BLOG_COMMENTS_RATE_LIMIT
+    return allow(
+        request,
+        "comment-rate",
+        settings.BLOG_COMMENTS_RATE_LIMIT,
+        settings.BLOG_COMMENTS_RATE_PERIOD,
+        what="Comment rate limit",
+    )
+
+
+def allow(request: HttpRequest, name: str, limit: int, period: int, *, what: str) -> bool:
+    """Count one ``name`` action from the request's address; False once the address has
+    done more than ``limit`` in the current ``period`` (seconds). Each ``name`` has its
+    own counter (comments, following by e-mail). A limit of 0 is no limit."""
     if not limit:
         return True
-    period = settings.BLOG_COMMENTS_RATE_PERIOD
     window = int(time.time() // period)
-    key = f"comment-rate:{client_ip(request)}:{window}"
+    key = f"{name}:{client_ip(request)}:{window}"
     try:
-        count = _count(key, period + 1)
+        count = _count(key, period + 1, what)
     except cachefaults.CacheDown:
-        logger.warning("Comment rate limit not checked: the cache failed.")
+        logger.warning("%s not checked: the cache failed.", what)
         return True
     return count <= limit
 
 
-def _count(key: str, timeout: int) -> int:
+def _count(key: str, timeout: int, what: str) -> int:
     def call(method: str, *args) -> Any:
-        return cachefaults.call(method, *args, what="Comment rate limit", log=logger)
+        return cachefaults.call(method, *args, what=what, log=logger)
 
     call("add", key, 0, timeout)
     try:

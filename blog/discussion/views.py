@@ -484,7 +484,8 @@ def mute(request: HttpRequest, key: str) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """settings.CSRF_FAILURE_VIEW: a comment refused for a missing or stale security
     cookie says so and keeps the text, and so does the button of a confirmation or
-    mute link's page; any other form gets Django's page."""
+    mute link's page; so do the follow-by-e-mail form and its confirmation button
+    (blog.following.views.csrf_refused); any other form gets Django's page."""
     if request.path == reverse("comments-post-comment"):
         return refused(
             request,
@@ -508,4 +509,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             if match.url_name == "comments-xtd-confirm"
             else "",
         )
+    if match is not None and match.view_name in ("blog:follow", "blog:follow-confirm"):
+        # The follow form, or a confirmation link's button (blog.following).
+        from ..following.views import csrf_refused
+
+        return csrf_refused(request)
     return django_csrf_failure(request, reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core import signing
 from django.urls import reverse
 
+from ..converters import parse_id
 from ..models import Follower
 from ..sites import absolute_url
 
@@ -33,24 +34,63 @@ def unsubscribe_token(follower: Follower) -> str:
     return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(_payload(follower))
 
 
+class BadLink(Exception):
+    """Not a link this site made: cut short, altered, of the other kind."""
+
+
+class ExpiredLink(BadLink):
+    """A confirmation link this site made, older than ``CONFIRM_MAX_AGE``."""
+
+
+def read_confirm(token: str) -> Follower | None:
+    """The follower a confirmation link names; None when that following no longer
+    exists (unsubscribed, erased, or forgotten unconfirmed). Raises ExpiredLink or
+    BadLink."""
+    signer = signing.TimestampSigner(salt=CONFIRM_SALT)
+    try:
+        payload = signer.unsign_object(token, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ExpiredLink(token) from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise BadLink(token) from None
+    return _follower(payload)
+
+
+def read_unsubscribe(token: str) -> Follower | None:
+    """The follower an unsubscribe link names; None when that following no longer
+    exists. Raises BadLink."""
+    try:
+        payload = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise BadLink(token) from None
+    return _follower(payload)
+
+
+def _follower(payload: object) -> Follower | None:
+    # Signed by us, so well formed; checked all the same, as a link made by an older
+    # version might not be.
+    if not (isinstance(payload, list) and len(payload) == 2):
+        raise BadLink("Not a following link's payload.")
+    pk, email = payload
+    if type(pk) is not int or not isinstance(email, str) or parse_id(pk) is None:
+        raise BadLink("Not a following link's payload.")
+    return Follower.objects.filter(pk=pk, email=email).select_related("tag").first()
+
+
 def follower_for_confirm(token: str) -> Follower | None:
     """The follower a confirmation link names, or None: bad, expired, or for a
     following that no longer exists."""
     try:
-        pk, email = signing.TimestampSigner(salt=CONFIRM_SALT).unsign_object(
-            token, max_age=CONFIRM_MAX_AGE
-        )
-    except (signing.BadSignature, ValueError, TypeError):
+        return read_confirm(token)
+    except BadLink:
         return None
-    return Follower.objects.filter(pk=pk, email=email).select_related("tag").first()
 
 
 def follower_for_unsubscribe(token: str) -> Follower | None:
     try:
-        pk, email = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
-    except (signing.BadSignature, ValueError, TypeError):
+        return read_unsubscribe(token)
+    except BadLink:
         return None
-    return Follower.objects.filter(pk=pk, email=email).select_related("tag").first()
 
 
 def confirm_url(follower: Follower) -> str:

@@ -69,6 +69,9 @@ INCLUDED: tuple[str, ...] = (
     "blog.usedconfirmationlink",
     # The old addresses of an imported blog, and any staff added: links from elsewhere.
     "blog.redirect",
+    # Readers who follow by e-mail (after the tags they follow): without them, a restore
+    # would silently stop every reader's e-mails, and they could not know to ask again.
+    "blog.follower",
     # Who changed what in the admin: tied to the users (a restore replaces them), small,
     # and the only record of staff's edits.
     "admin.logentry",

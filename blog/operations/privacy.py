@@ -3,9 +3,13 @@
 - ``erase_commenter``: a person's name, e-mail address, website, IP address and words
   go from every comment they wrote; each comment stays as a notice, so that the replies
   to it keep their place in the thread.
+- ``erase_person``: the same, and every following by e-mail of their address, with the
+  e-mails to it in the outbox (blog.following.subscriptions.erase_address).
 - ``purge_comment_ips``: IP addresses go from comments older than a date. With
   ``settings.BLOG_COMMENT_IP_RETENTION_DAYS`` set, ``IpRetentionMiddleware`` does it
   without anyone running a command (see there why a middleware).
+- Requests to follow by e-mail never confirmed go a week after they were made, by the
+  same hourly purge (``settings.BLOG_FORGET_UNCONFIRMED_FOLLOWERS``).
 
 The page that tells readers all this, with its figures read from the same settings, is
 blog.views.PrivacyView.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from time import monotonic
 
 from django.conf import settings
@@ -29,6 +34,7 @@ from django.utils import timezone
 from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import XtdComment
 
+from ..following.subscriptions import erase_address, forget_unconfirmed
 from ..models import Comment, CommentQuerySet
 
 logger = logging.getLogger(__name__)
@@ -90,6 +96,24 @@ def erase_commenter(email: str) -> int:
     return len(ids)
 
 
+@dataclass(frozen=True)
+class Erased:
+    comments: int
+    followings: int
+    emails: int
+
+
+def erase_person(email: str) -> Erased:
+    """Erase the person with ``email`` from everything the site keeps about them: their
+    comments (erase_commenter), their followings by e-mail and the e-mails to them in the
+    outbox, sent or waiting. One transaction. Raises ValidationError for what is not an
+    e-mail address."""
+    with transaction.atomic():
+        comments = erase_commenter(email)
+        followings, emails = erase_address(normalised_email(email))
+    return Erased(comments, followings, emails)
+
+
 def admin_history(comment_ids: list[int]):
     """The admin's log entries about these comments (under any of the three models a
     comment is made of)."""
@@ -133,27 +157,37 @@ def purge_expired_ips(days: int | None = None) -> int:
 _next_purge_at = 0.0
 
 
-def purge_expired_ips_when_due() -> int:
-    """purge_expired_ips(), at most once an hour in this process."""
+def purge_when_due() -> None:
+    """At most once an hour in this process: forget the IP addresses past their time
+    (purge_expired_ips), and the requests to follow by e-mail never confirmed
+    (blog.following.subscriptions.forget_unconfirmed)."""
     global _next_purge_at
-    if retention_days() is None:
-        return 0
+    ips = retention_days() is not None
+    followers = settings.BLOG_FORGET_UNCONFIRMED_FOLLOWERS
+    if not (ips or followers):
+        return
     now = monotonic()
     if now < _next_purge_at:
-        return 0
+        return
     _next_purge_at = now + PURGE_INTERVAL_SECONDS
-    try:
-        return purge_expired_ips()
-    except DatabaseError:
-        # Housekeeping never costs a reader their page: the next hour tries again.
-        logger.warning("Could not forget old comments' IP addresses.", exc_info=True)
-        return 0
+    # Housekeeping never costs a reader their page: the next hour tries again.
+    if ips:
+        try:
+            purge_expired_ips()
+        except DatabaseError:
+            logger.warning("Could not forget old comments' IP addresses.", exc_info=True)
+    if followers:
+        try:
+            forget_unconfirmed()
+        except DatabaseError:
+            logger.warning("Could not forget unconfirmed followers.", exc_info=True)
 
 
 class IpRetentionMiddleware:
-    """Keep IP addresses no longer than ``BLOG_COMMENT_IP_RETENTION_DAYS`` with no cron
-    and no task queue: each server process, on its first request and then at most once
-    an hour, forgets the addresses past their time.
+    """Keep IP addresses no longer than ``BLOG_COMMENT_IP_RETENTION_DAYS``, and
+    unconfirmed requests to follow no longer than a week, with no cron and no task
+    queue: each server process, on its first request and then at most once an hour,
+    forgets what is past its time.
 
     On every request, not on comment posts only: on a quiet blog the last comments'
     addresses would otherwise outlive the promise for as long as nobody comments. The
@@ -165,5 +199,5 @@ class IpRetentionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        purge_expired_ips_when_due()
+        purge_when_due()
         return self.get_response(request)

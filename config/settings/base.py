@@ -352,6 +352,17 @@ BLOG_COMMENTS_HOLD_WORDS = ["casino", "viagra", "cialis", "payday", "crypto", "f
 # Per IP address: at most this many comments in this many seconds.
 BLOG_COMMENTS_RATE_LIMIT = 5
 BLOG_COMMENTS_RATE_PERIOD = 60
+# Following by e-mail (blog.following): per IP address, at most this many requests to
+# follow in this many seconds (an office behind one address may sign up together)...
+BLOG_FOLLOW_RATE_LIMIT = 10
+BLOG_FOLLOW_RATE_PERIOD = 60 * 60
+# ...and, whoever asks, at most this many confirmation e-mails to one address, and one
+# for any one following (an address and a tag), in this many seconds.
+BLOG_FOLLOW_CONFIRMATIONS_PER_ADDRESS = 3
+BLOG_FOLLOW_CONFIRMATION_PERIOD = 24 * 60 * 60
+# Requests to follow not confirmed within a week are forgotten, with the e-mails that
+# asked, by the hourly purge of blog.operations.privacy.IpRetentionMiddleware.
+BLOG_FORGET_UNCONFIRMED_FOLLOWERS = True
 # E-mailed links (confirming a comment, stopping follow-ups) work this long: seconds,
 # or a timedelta; read on every request.
 BLOG_COMMENT_LINK_MAX_AGE = 7 * 24 * 60 * 60

@@ -31,3 +31,5 @@ MANAGERS = [("Moderator", "moderator@example.org")]
 # No request purges IP addresses unless a test asks (tests/test_privacy.py): a purge is
 # a query, due at a process's first request, which query counts cannot expect.
 BLOG_COMMENT_IP_RETENTION_DAYS = None
+# Nor unconfirmed followers (blog.following), for the same reason.
+BLOG_FORGET_UNCONFIRMED_FOLLOWERS = False

@@ -6,9 +6,10 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from blog.models import Page, Post
+from blog.models import Follower, Page, Post
 from blog.writing import save_page
 from tests.discussion import comment_and_confirm, confirmation_path, post_comment
+from tests.following import confirm_path, unsubscribe_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,5 +139,51 @@ def test_no_serious_or_critical_violations_in_a_discussion(live_server, schemed_
     assert page.locator("h1").inner_text() == "This link has already been used"
     check("confirmation link used")
     page.goto(url + "/comments/confirm/cut-short/")
+    check("confirmation link not valid")
+    assert found == {}
+
+
+def test_no_serious_or_critical_violations_when_following_by_email(live_server, schemed_page):
+    """The same for following by e-mail (blog.following): the form's own page, the form
+    sent back with an error, "check your inbox", the confirmation link's page and its
+    answer, the unsubscribe page and its answer, and a link cut short."""
+    page = schemed_page
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    cache.clear()  # the per-IP limit counts in the default cache
+    call_command("loaddata", "april_2014", verbosity=0)
+    url = live_server.url
+    axe = axe_module.Axe()
+    found = {}
+
+    def check(name: str) -> None:
+        serious = serious_violations(axe, page)
+        if serious:
+            found[name] = serious
+
+    page.goto(url + "/follow/")
+    check("follow form")
+    form = page.locator("main form.follow-form")
+    form.locator("select[name=tag]").select_option("workforce")
+    form.locator("input[name=email]").fill("Ann Reader <ann@example.org>")
+    form.evaluate("form => { form.noValidate = true; }")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("main .errorlist")).to_contain_text("without a name")
+    check("follow form with an error")
+    page.locator("main form.follow-form input[name=email]").fill("ann@example.org")
+    page.locator("main form.follow-form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Check your inbox")
+    check("check your inbox")
+    page.goto(url + confirm_path())
+    check("confirmation page")
+    page.locator("#follow-confirm-form button").click()
+    expect(page.locator("h1")).to_contain_text("Done: you follow")
+    check("following confirmed")
+    page.goto(url + unsubscribe_path(Follower.objects.get()))
+    check("unsubscribe page")
+    page.locator("#unfollow-form button").click()
+    expect(page.locator("h1")).to_have_text("E-mails stopped")
+    check("e-mails stopped")
+    page.goto(url + "/follow/confirm/cut-short/")
     check("confirmation link not valid")
     assert found == {}

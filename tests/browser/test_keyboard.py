@@ -11,13 +11,21 @@ from tests.discussion import comment_and_confirm
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # What Tab should stop at: the controls a reader sees (a closed <details> hides its
-# links; a "hidden" button is not there), numbered in document order.
+# links; a "hidden" button is not there), numbered in document order. A group of radio
+# buttons is one stop, its checked button (the first when none is): the arrow keys move
+# within it.
 NUMBER_CONTROLS = """() => {
     const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
         + '[tabindex], [contenteditable=""], [contenteditable=true]';
+    const groupStop = el => {
+        const group = [...el.form.elements].filter(other =>
+            other.type === 'radio' && other.name === el.name);
+        return group.find(other => other.checked) || group[0];
+    };
     const controls = [...document.querySelectorAll(selector)].filter(el =>
         el.tabIndex >= 0 && !el.disabled && !el.closest('[inert]')
         && el.checkVisibility({visibilityProperty: true, opacityProperty: true})
+        && (el.type !== 'radio' || !el.form || groupStop(el) === el)
     );
     controls.forEach((el, index) => { el.dataset.tabOrder = index; });
     return controls.length;
