@@ -32,12 +32,22 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_comments_xtd.models import BlackListedDomain
 from reversion.models import Revision
 from taggit.models import Tag
 
 from blog import previews
-from blog.models import Comment, ContentVersion, Post, PreviewLink, Reference
+from blog.models import (
+    Comment,
+    ContentVersion,
+    Follower,
+    Mailing,
+    OutgoingMail,
+    Post,
+    PreviewLink,
+    Reference,
+)
 from blog.operations import backup_file
 
 from .discussion import comment_and_confirm
@@ -290,6 +300,21 @@ class RoundTripTests(BackupTestCase):
         assert self.client.get(reverse("admin:index")).status_code == 200
         self.restore(path)
         assert self.client.get(reverse("admin:index")).status_code == 302
+
+    def test_the_outbox_is_emptied_and_mailings_kept(self):
+        post = make_post("Mailed", author=self.staff)
+        follower = Follower.objects.create(email="ann@example.org", confirmed_at=timezone.now())
+        mailing = Mailing.objects.create(
+            kind=Mailing.Kind.POST, post=post, due_at=post.published_at,
+            started_at=post.published_at, recipients=1,
+        )  # fmt: skip
+        path = self.back_up()
+        OutgoingMail.objects.create(
+            kind=OutgoingMail.Kind.NEW_POST, to=follower.email, mailing=mailing, follower=follower
+        )
+        self.restore(path)
+        assert not OutgoingMail.objects.exists()
+        assert Mailing.objects.get().post_id == post.pk  # not mailed again when next saved
 
     def test_shared_previews_end(self):
         draft = make_post("Not yet", author=self.staff, status=Post.Status.DRAFT)

@@ -72,6 +72,9 @@ INCLUDED: tuple[str, ...] = (
     # Readers who follow by e-mail (after the tags they follow): without them, a restore
     # would silently stop every reader's e-mails, and they could not know to ask again.
     "blog.follower",
+    # Which posts (and weeks' digests) have been mailed, or are to be (after the posts):
+    # without them, a post restored would be mailed again the next time staff save it.
+    "blog.mailing",
     # Who changed what in the admin: tied to the users (a restore replaces them), small,
     # and the only record of staff's edits.
     "admin.logentry",
@@ -87,6 +90,10 @@ EXCLUDED: dict[str, str] = {
     "blog.pagesearchdocument": "derived from the pages; rebuilt after a restore",
     "blog.contentversion": "the page-cache token; replaced after a restore",
     "blog.previewlink": "links shared for a short time; a restore ends them, as it ends sign-ins",
+    "blog.outgoingmail": "the e-mail sent and waiting (a row per follower per post): the "
+    "live site's record, not content; a restore empties it, as it ends sign-ins",
+    "django_tasks_database.dbtaskresult": "the task queue; a restore leaves it as it is "
+    "(its tasks look at the rows when they run; `send_queued_mail` starts what is due)",
 }
 EXCLUDED_APPS: dict[str, str] = {
     "axes": "sign-in attempts: this server's security record, not the site's content",

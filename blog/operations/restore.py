@@ -46,7 +46,8 @@ def model_signals_muted() -> Iterator[None]:
 def _replaced_tables() -> list[str]:
     """Every table a restore empties: the content, its many-to-many tables, the search
     documents built from it, the preview links shared of its posts and the sessions of
-    the users it replaces (a restore ends both)."""
+    the users it replaces (a restore ends both), and the e-mail sent and waiting, which
+    refers to the followers and mailings it replaces."""
     tables = []
     for model in included_models():
         tables.append(model._meta.db_table)
@@ -58,6 +59,8 @@ def _replaced_tables() -> list[str]:
     tables.append(apps.get_model("blog.searchdocument")._meta.db_table)
     tables.append(apps.get_model("blog.pagesearchdocument")._meta.db_table)
     tables.append(apps.get_model("blog.previewlink")._meta.db_table)
+    # The outbox refers to the followers and mailings restored: emptied with them.
+    tables.append(apps.get_model("blog.outgoingmail")._meta.db_table)
     if apps.is_installed("django.contrib.sessions"):
         tables.append(apps.get_model("sessions.session")._meta.db_table)
     return tables
