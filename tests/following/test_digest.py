@@ -13,7 +13,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase
 
-from blog.following import links, mailing
+from blog.following import links, mailing, subscriptions
 from blog.models import Follower, Mailing, Post
 
 from ..factories import london, make_post
@@ -68,6 +68,12 @@ class SchedulingTests(TestCase):
         # Run early, it does nothing.
         self.assertEqual(mailing.run_digest.call(digest.pk), 0)
         self.assertIsNone(Mailing.objects.get().started_at)
+
+    def test_confirming_a_weekly_following_schedules_it(self):
+        reader = follow("wally@example.org", weekly=True, confirmed=False)
+        self.assertFalse(Mailing.objects.exists())
+        self.assertTrue(subscriptions.confirm(reader))
+        self.assertEqual(Mailing.objects.get().week, WEEK)
 
     def test_send_queued_mail_schedules_it(self):
         follow("wally@example.org", weekly=True)
