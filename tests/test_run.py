@@ -29,6 +29,8 @@ def test_the_worker_is_the_database_queues_unless_tasks_go_to_redis():
     assert worker_command({"TASKS_URL": "redis://127.0.0.1:6379/0"}, "py")[2:] == [
         "rqworker",
         "default",
+        "--job-class",
+        "django_tasks_rq.Job",
         "--with-scheduler",
     ]
 

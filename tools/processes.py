@@ -23,6 +23,7 @@ from typing import IO, NamedTuple, NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = str(ROOT / "manage.py")
+RQ_WORKER = ["rqworker", "default", "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
 
 
 class Server(NamedTuple):
@@ -54,10 +55,12 @@ def start(
 def worker_command(env: Mapping[str, str], python: str = sys.executable) -> list[str]:
     """The worker that sends the e-mail the site queues (blog.outbox), for the task
     queue TASKS_URL names: the database's own (`manage.py db_worker`, the default), or
-    RQ on Redis (`manage.py rqworker`, its built-in scheduler running the retries that
-    wait: django-tasks-rq defers them into RQ's own scheduled-job registry)."""
+    RQ on Redis (`manage.py rqworker`), with the job class django-tasks-rq needs (RQ's
+    own cannot run a django-tasks task) and RQ's built-in scheduler, which runs the
+    retries that wait: django-tasks-rq defers them into RQ's own scheduled-job
+    registry, which rq-scheduler's `rqscheduler` never looks at."""
     if env.get("TASKS_URL", "").startswith(("redis://", "rediss://")):
-        return [python, MANAGE, "rqworker", "default", "--with-scheduler"]
+        return [python, MANAGE, *RQ_WORKER]
     return [python, MANAGE, "db_worker"]
 
 
