@@ -13,6 +13,8 @@ from typing import Any
 from tools import gunicorn as gunicorn_config
 from tools.serve import ROOT
 
+from .scenario import scenarios_for
+
 DOC = ROOT / "docs" / "reliability.md"
 
 
@@ -286,9 +288,19 @@ def render_doc(document: dict[str, Any]) -> str:
             else "Result: FAILED: " + "; ".join(r["failures"])
         )
         details.append("")
+    ran = {(r["database"], r["scenario"]) for r in results}
+    missing = [
+        f"{kind} {scenario.name}"
+        for kind in ("sqlite", "postgres")
+        for scenario in scenarios_for(kind)
+        if (kind, scenario.name) not in ran
+    ]
+    table = markdown_table(results)
+    if missing:
+        table += f"\n\nNot run yet: {', '.join(missing)}."
     return DOC_TEXT.format(
         date=document["date"][:10],
-        table=markdown_table(results),
+        table=table,
         details="\n".join(details).rstrip(),
         clients=options["clients"],
         comments=options["comments"],
@@ -392,7 +404,8 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 counts the 503 answers in the seconds after a kill, and among them those that were
 saving a comment (its POST, or its e-mailed link) and how many of those showed the
 reader's text; "e-mail" the e-mails queued, received by the mail server, received
-twice, and left unsent. The latest run took {elapsed} minutes.
+twice, and left unsent ("-": a run from before e-mail went through the worker and was
+checked). The latest run took {elapsed} minutes.
 
 {details}
 
