@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from markdownx.admin import MarkdownxModelAdmin
 
 from . import admin_authors as _authors_admin  # noqa: F401 (registers the authors' admin)
+from . import admin_mail as _mail_admin  # noqa: F401 (registers the outgoing e-mail's admin)
 from . import admin_redirects as _redirects_admin  # noqa: F401 (registers the old addresses' admin)
 from .admin_editor import PageEditorMixin, PostEditorMixin, state_of
 from .admin_media import ImageAltWarningMixin

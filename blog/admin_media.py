@@ -171,7 +171,7 @@ class ImageAdmin(admin.ModelAdmin):
         image.save()
         if change and "alt_text" in form.changed_data:
             # The bodies that show it without alt text of their own take the new one.
-            with post_writes(user=request.user, revisions=False) as w:
+            with post_writes(user=request.user, revisions=False, announce=False) as w:
                 w.add_many(image.posts.values_list("pk", flat=True))
                 for pk in image.pages.values_list("pk", flat=True):
                     w.add_page(pk)
@@ -208,7 +208,9 @@ class ImageAdmin(admin.ModelAdmin):
         pks = list(queryset.values_list("pk", flat=True))
         posts = list(Post.objects.filter(images__in=pks).values_list("pk", flat=True))
         pages = list(Page.objects.filter(images__in=pks).values_list("pk", flat=True))
-        with post_writes(user=request.user, reason="Image deleted", revisions=False) as writes:
+        with post_writes(
+            user=request.user, reason="Image deleted", revisions=False, announce=False
+        ) as writes:
             Image.objects.filter(pk__in=pks).delete()
             writes.add_many(posts)
             for pk in pages:

@@ -22,6 +22,8 @@ from .desk import desk_context
 GROUPS: list[tuple[str, str, list[str]]] = [
     ("writing", "Writing", ["blog.post", "blog.page", "blog.image", "blog.author"]),
     ("discussion", "Discussion", ["blog.comment", "django_comments_xtd.blacklisteddomain"]),
+    # Readers following by e-mail, the mailings sent them, and every e-mail the site sends.
+    ("mail", "E-mail", ["blog.follower", "blog.mailing", "blog.outgoingmail"]),
     ("people", "People", ["auth.user", "auth.group"]),
 ]
 SETTINGS = ("settings", "Settings")

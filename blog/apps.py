@@ -10,19 +10,22 @@ class BlogConfig(AppConfig):
         from django.db.models.signals import post_migrate, post_save, pre_save
         from django_comments_xtd.moderation import moderator
 
-        from . import signals  # noqa: F401 (connects the receivers)
+        from . import outbox, signals  # noqa: F401 (signals: connects the receivers)
         from .discussion.moderation import (
             PostModerator,
             notify_when_published,
             remember_visibility,
         )
         from .discussion.publishing import use_our_receiver
+        from .following.mailing import message_for
         from .models import Comment, Post
         from .pagecache import invalidate
         from .revisions import register_models
         from .sites import sync_site
 
         register_models()
+        # The outbox sends a mailing's rows; the mailing knows what each says.
+        outbox.build_mailings_with(message_for)
         post_migrate.connect(sync_site, sender=self)
         # A deploy may change templates: pages cached before it are not reused.
         post_migrate.connect(lambda **kwargs: invalidate(), sender=self, weak=False)

@@ -29,24 +29,29 @@ from __future__ import annotations
 import logging
 import smtplib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
 
-from .models import OutgoingMail
+from .models import Mailing, OutgoingMail
 
 logger = logging.getLogger(__name__)
 
 # E-mails sent by one task over one connection: small enough that a worker asked to
 # stop stops within seconds, large enough that a mailing is not a task per follower.
 BATCH_SIZE = 100
+# A batch claimed this long ago and not done: its worker is dead (release_stuck).
+STUCK_RELEASE_AFTER = timedelta(hours=1)
 Status = OutgoingMail.Status
 
 
@@ -95,20 +100,29 @@ def enqueue(ids: Sequence[int], *, run_after: datetime | None = None) -> None:
 
 
 def _enqueue(ids: list[int], run_after: datetime | None) -> None:
-    backend = deliver.get_backend()
-    task_ = deliver
+    # The rows keep their next attempt when the backend cannot defer: `manage.py
+    # send_queued_mail` (or the admin's "Send again now") sends them. Only the unit
+    # tests' backend defers nothing.
+    enqueue_task(deliver, ids, run_after=run_after)
+
+
+def enqueue_task(task_: Task, *args: Any, run_after: datetime | None = None) -> bool:
+    """Enqueue ``task_`` as the outbox enqueues its own: in the caller's transaction
+    where the queue is in the same database, after its commit where it is not. False
+    when it is for later and the backend cannot defer (the unit tests'): what it was to
+    do is then left to `manage.py send_queued_mail`, which finds it due."""
+    backend = task_.get_backend()
     if run_after is not None:
         if not backend.supports_defer:
-            # The rows keep their next attempt; `manage.py send_queued_mail` (or the
-            # admin's "Send now") sends them. Only the unit tests' backend defers nothing.
-            return
-        task_ = deliver.using(run_after=run_after)
+            return False
+        task_ = task_.using(run_after=run_after)
     if isinstance(backend, (DatabaseBackend, ImmediateBackend)):
         # The task is a row of the same database, in the same transaction (or runs
         # here, now): written with the e-mail, or not at all.
-        task_.enqueue(ids)
+        task_.enqueue(*args)
     else:
-        transaction.on_commit(lambda: task_.enqueue(ids))
+        transaction.on_commit(lambda: task_.enqueue(*args))
+    return True
 
 
 @task()
@@ -128,7 +142,10 @@ def send_rows(ids: Sequence[int]) -> int:
         return 0
     rows = list(
         OutgoingMail.objects.filter(claim=token, status=Status.SENDING)
-        .select_related("mailing", "follower")
+        # A mailing's e-mail is built from these (blog.following.mailing): its post
+        # without its text, which is read once per mailing, not once per e-mail.
+        .select_related("mailing__post", "follower__tag")
+        .defer("mailing__post__body", "mailing__post__body_html")
         .order_by("pk")
     )
     sent = 0
@@ -136,7 +153,16 @@ def send_rows(ids: Sequence[int]) -> int:
     try:
         connection.open()
         for row in rows:
-            message = build_message(row)
+            try:
+                message = build_message(row)
+            except NotSent as reason:
+                _finish(row, Status.CANCELLED, error=str(reason))
+                continue
+            except Exception as error:
+                # A bug of ours, not the server's: this e-mail fails, the others go.
+                logger.exception("E-mail %s could not be built", row.pk)
+                _finish(row, Status.FAILED, error=_describe(error))
+                continue
             if message is None:
                 _finish(row, Status.CANCELLED, error="The follower has unsubscribed.")
                 continue
@@ -163,15 +189,50 @@ def send_rows(ids: Sequence[int]) -> int:
             connection.close()
         except Exception:  # a broken connection has nothing to close
             logger.debug("Closing the mail connection failed", exc_info=True)
+    finish_mailings({row.mailing_id for row in rows if row.mailing_id is not None})
     return sent
 
 
-def build_message(row: OutgoingMail) -> EmailMessage | None:
-    """The e-mail ``row`` stands for; None when it is no longer to be sent."""
-    if row.mailing_id is not None:
-        from .following.mailing import message_for
+def finish_mailings(ids: Iterable[int]) -> int:
+    """Mark the mailings ``ids`` finished that have nothing left waiting or being sent:
+    one UPDATE, after each batch that sent some of their e-mails, so that the admin
+    shows a mailing's end without counting its e-mails. Each of the mailing's e-mails
+    is then sent, failed or not sent; "Send again now" opens it again."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    pending = OutgoingMail.objects.filter(
+        mailing=OuterRef("pk"), status__in=[Status.QUEUED, Status.SENDING]
+    )
+    return (
+        Mailing.objects.filter(pk__in=ids, started_at__isnull=False, finished_at__isnull=True)
+        .exclude(Exists(pending))
+        .update(finished_at=timezone.now())
+    )
 
-        return message_for(row)
+
+# What builds a mailing's e-mail from its row (blog.following.mailing.message_for, set by
+# blog.apps): the outbox knows rows, not posts nor followers, and imports neither.
+_mailing_builder: Callable[[OutgoingMail], EmailMessage | None] | None = None
+
+
+def build_mailings_with(builder: Callable[[OutgoingMail], EmailMessage | None]) -> None:
+    global _mailing_builder
+    _mailing_builder = builder
+
+
+class NotSent(Exception):
+    """Raised by a builder: the e-mail is no longer to be sent (a post withdrawn after
+    its mailing started). The row is marked not sent, with the reason as its error."""
+
+
+def build_message(row: OutgoingMail) -> EmailMessage | None:
+    """The e-mail ``row`` stands for; None when it is no longer to be sent (its
+    follower has unsubscribed)."""
+    if row.mailing_id is not None:
+        if _mailing_builder is None:
+            raise RuntimeError("No builder of mailings' e-mail (blog.apps registers one).")
+        return _mailing_builder(row)
     message = EmailMultiAlternatives(
         row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to], headers=row.headers
     )
@@ -211,11 +272,16 @@ def retry(rows: list[OutgoingMail], error: BaseException) -> None:
 
 def send_again(rows: Iterable[OutgoingMail]) -> int:
     """Staff's "send again": failed, stuck or waiting rows queued to go now."""
-    ids = [row.pk for row in rows if row.status != Status.SENT]
+    rows = [row for row in rows if row.status != Status.SENT]
+    ids = [row.pk for row in rows]
     with transaction.atomic():
         OutgoingMail.objects.filter(pk__in=ids).exclude(status=Status.SENT).update(
             status=Status.QUEUED, claim="", next_attempt_at=timezone.now(), last_error=""
         )
+        # Their mailings have e-mail waiting again: not finished until it has gone.
+        Mailing.objects.filter(
+            pk__in={row.mailing_id for row in rows if row.mailing_id is not None}
+        ).update(finished_at=None)
         enqueue(ids)
     return len(ids)
 
@@ -227,6 +293,29 @@ def due() -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def release_stuck(older_than: timedelta | None = None) -> int:
+    """Put back in the queue what a worker killed in the middle of a batch left
+    ``sending`` and certainly did not send; returns how many.
+
+    A batch is sent in the order of its ids, each row marked as soon as the server took
+    it: of a claim's rows still ``sending``, only the first may have gone (the worker
+    died while sending it, or before marking it) and stays for staff to decide (the
+    admin lists it as stuck); the ones after it were never tried. A claim is taken to
+    be dead after ``STUCK_RELEASE_AFTER``, longer than a live worker can take over a
+    batch (each e-mail gives up after EMAIL_TIMEOUT)."""
+    cutoff = timezone.now() - (older_than or STUCK_RELEASE_AFTER)
+    stuck = OutgoingMail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+    firsts = stuck.order_by().values("claim").annotate(first=Min("pk")).values("first")
+    ids = list(stuck.exclude(pk__in=firsts).values_list("pk", flat=True))
+    if ids:
+        with transaction.atomic():
+            OutgoingMail.objects.filter(pk__in=ids, status=Status.SENDING).update(
+                status=Status.QUEUED, claim="", next_attempt_at=timezone.now()
+            )
+            enqueue(ids)
+    return len(ids)
 
 
 def _finish(row: OutgoingMail, status: str, *, error: str = "") -> None:

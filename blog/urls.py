@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import converters, feeds, previews, views
+from .following.placeholder import placeholder as _placeholder
 from .pagecache import PAGED, SEARCHED
 from .pagecache import cacheable_for_readers as cached
 
@@ -49,6 +50,9 @@ urlpatterns = [
     path("privacy/", cached(views.PrivacyView.as_view()), name="privacy"),
     # Never cached: a shared preview of an unpublished post (blog.previews).
     path("preview/<str:token>/", previews.preview, name="preview"),
+    # PLACEHOLDER, to be replaced by the follow branch (blog.following.placeholder).
+    path("follow/confirm/<str:token>/", _placeholder, name="follow-confirm"),
+    path("unfollow/<str:token>/", _placeholder, name="unfollow"),
     # Last: a page's slug never takes one of the addresses above (blog.pageslugs).
     path("<slug:slug>/", cached(views.PageDetailView.as_view()), name="page-detail"),
 ]

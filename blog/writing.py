@@ -23,6 +23,14 @@ control (a formset's or taggit's saves inside the admin's scope, loaddata's raw 
 shell, a tag renamed in taggit's admin) reach ``post_changed()`` through the receivers
 in blog.signals: inside an open scope they only name the post to it; outside one they
 run the same steps for that post at once.
+
+A scope a person writes in (``user``: the admin's change form, its list's Publish
+action, a revision restored) also announces the posts it publishes to the readers who
+follow the blog by e-mail (blog.following.mailing.announce), once they are rendered;
+``announce`` says whether a scope does, and defaults to whether it has a user, so that
+an import, the fixture loader, a backup restore, the demo data and a rebuilt index
+(none of which has one) mail no one. A scope with a user that publishes nothing (the
+media admin re-rendering the posts that show an image) passes ``announce=False``.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from django.db.models.functions import Lower
 from taggit.models import Tag
 
 from . import media, pagecache, revisions, search
+from .following import mailing
 from .markup import render_markdown
 from .models import Author, Page, Post, Reference, TaggedPost
 from .pageslugs import validate_page_slug
@@ -54,7 +63,12 @@ class PostWrites:
     revision of each is kept, when it closes."""
 
     def __init__(
-        self, *, user: AbstractBaseUser | None = None, reason: str = "", revisions: bool = True
+        self,
+        *,
+        user: AbstractBaseUser | None = None,
+        reason: str = "",
+        revisions: bool = True,
+        announce: bool | None = None,
     ) -> None:
         # Every in-memory copy the writers hold, by id: each is given its new HTML, so
         # that code holding a post it has just saved sees what readers will see.
@@ -65,6 +79,9 @@ class PostWrites:
         self.user = user
         self.reason = reason
         self.revisions = revisions
+        # Whether the posts published here are e-mailed to their followers: None, when
+        # the scope closes, means whether a person (``user``) wrote.
+        self.announce = announce
 
     def add(self, item: Post | Page | int) -> None:
         """Name a post or a page (or a post's id) as written in this scope."""
@@ -80,6 +97,10 @@ class PostWrites:
     def add_many(self, posts: Iterable[Post | int]) -> None:
         for post in posts:
             self.add(post)
+
+    @property
+    def announces(self) -> bool:
+        return self.user is not None if self.announce is None else self.announce
 
     def __len__(self) -> int:
         return len(self._posts) + len(self._pages)
@@ -109,6 +130,9 @@ class PostWrites:
         )
         self._derive(posts, self._posts, lambda post: [r.number for r in post.references.all()])
         search.index_posts(posts)
+        if self.announces:
+            # Rendered, tagged and indexed first: a mailing due now may be sent at once.
+            mailing.announce(posts)
 
     def _derive_pages(self, ids: list[int]) -> None:
         pages = list(Page.objects.filter(pk__in=ids))
@@ -153,21 +177,29 @@ def _name(written: dict[int, list], item: Post | Page | int) -> None:
 
 @contextmanager
 def post_writes(
-    *, user: AbstractBaseUser | None = None, reason: str = "", revisions: bool = True
+    *,
+    user: AbstractBaseUser | None = None,
+    reason: str = "",
+    revisions: bool = True,
+    announce: bool | None = None,
 ) -> Iterator[PostWrites]:
     """A scope for writing posts and pages, atomic. Inside another, it joins it: the
     work is done once, when the outermost closes (and not at all if it fails). ``user``
     and ``reason`` are recorded in the revisions (the first scope to name them wins);
     ``revisions=False``: a write that changes no content (a restored backup, which
-    brings its own revisions; a rebuilt index)."""
+    brings its own revisions; a rebuilt index). ``announce``: whether the posts it
+    publishes are e-mailed to their followers (by default, if there is a ``user``; the
+    first scope to say wins)."""
     writes = _open.get()
     if writes is not None:
         if writes.user is None:
             writes.user = user
+        if writes.announce is None:
+            writes.announce = announce
         writes.reason = writes.reason or reason
         yield writes
         return
-    writes = PostWrites(user=user, reason=reason, revisions=revisions)
+    writes = PostWrites(user=user, reason=reason, revisions=revisions, announce=announce)
     token = _open.set(writes)
     try:
         with transaction.atomic():

@@ -25,8 +25,9 @@ from .html import soup
 INDEX = reverse("admin:index")
 # The page cache's version, the session and the user; the comments awaiting approval
 # (the first five, how many) and their posts; the latest published comments and their
-# posts; the drafts and the scheduled posts (the first five of each, and how many).
-DESK_QUERIES = 3 + 3 + 2 + 4
+# posts; the drafts and the scheduled posts (the first five of each, and how many); the
+# e-mail waiting, failed and stuck (one count of each, in one query).
+DESK_QUERIES = 3 + 3 + 2 + 4 + 1
 
 
 def add_comment(post: Post, name: str = "Ann Reader", **fields) -> Comment:
@@ -87,9 +88,10 @@ class ShellTests(TestCase):
 
     def test_the_menu_is_grouped_for_an_editor(self):
         groups = menu(soup(self.client.get(INDEX)))
-        self.assertEqual(list(groups), ["Writing", "Discussion", "People", "Settings"])
+        self.assertEqual(list(groups), ["Writing", "Discussion", "E-mail", "People", "Settings"])
         self.assertEqual(groups["Writing"], ["Posts", "Pages", "Media", "Authors"])
         self.assertEqual(groups["Discussion"], ["Comments", "Blocked domains"])
+        self.assertEqual(groups["E-mail"], ["Mailings", "Outgoing e-mail"])
         self.assertEqual(groups["People"], ["Users", "Groups"])
         self.assertIn("Tags", groups["Settings"])
         self.assertIn("Sites", groups["Settings"])
@@ -109,7 +111,7 @@ class ShellTests(TestCase):
     def test_the_sidebar_of_other_pages_has_the_same_groups(self):
         page = soup(self.client.get(reverse("admin:blog_post_changelist")))
         captions = [c.get_text(strip=True) for c in page.select("#nav-sidebar caption")]
-        self.assertEqual(captions, ["Writing", "Discussion", "People", "Settings"])
+        self.assertEqual(captions, ["Writing", "Discussion", "E-mail", "People", "Settings"])
 
     def test_an_applications_own_page_still_lists_it(self):
         response = self.client.get(reverse("admin:app_list", args=["axes"]))

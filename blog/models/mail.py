@@ -152,7 +152,16 @@ class OutgoingMail(models.Model):
                 fields=["mailing", "follower"],
                 condition=Q(mailing__isnull=False, follower__isnull=False),
                 name="outgoingmail_once_per_follower",
-            )
+            ),
+            # And one per mailing and address: an address following every post and a
+            # tag is two followers but one reader, who gets the post once. It holds
+            # across runs too: a mailing started again after a new following of the
+            # same address was confirmed writes no second e-mail to it.
+            models.UniqueConstraint(
+                fields=["mailing", "to"],
+                condition=Q(mailing__isnull=False),
+                name="outgoingmail_once_per_address",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outgoingmail_due_idx"),
