@@ -28,7 +28,9 @@ run: $(STAMP)
 serve: $(STAMP) nginx
 	PORT=$(PORT) $(BIN)/python -m tools.serve
 
-## Requests/s and latency of the main pages, production server, two sizes of data.
+## Requests/s and latency of the main pages, production server, two sizes of data; then
+## one post mailed to 10,000 followers through the worker and a local SMTP server (time,
+## the worker's peak memory, a reader's latency meanwhile).
 ## `make bench BENCH_ARGS=--quick` for a short try; results in bench/results.json.
 bench: $(STAMP) wrk nginx
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

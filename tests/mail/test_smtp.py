@@ -119,3 +119,12 @@ def test_a_slow_sink_refuses_what_it_has_not_answered_when_stopped():
 
     assert (sink.count, sink.refused) == (0, 1)
     assert errors and isinstance(errors[0], (smtplib.SMTPDataError, smtplib.SMTPServerDisconnected))
+
+
+def test_for_a_big_mailing_it_keeps_the_headers_only():
+    with SmtpSink(headers_only=True) as sink:
+        send(sink.port, "many@example.org", subject="A new post")
+        assert sink.wait_for(1, WAIT)
+    [received] = sink.messages
+    assert (received.to, received.subject) == ("many@example.org", "A new post")
+    assert received.text == ""
