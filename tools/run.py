@@ -6,7 +6,10 @@ the worker that sends the e-mail the site queues (blog.outbox: `manage.py db_wor
 or RQ's worker when TASKS_URL says redis://). The development settings print each
 e-mail in this terminal, where the worker writes it. It stays in the foreground,
 watching both (tools.processes): Ctrl-C or SIGTERM stops both, and if one stops the
-other is stopped too. Both reload when the code changes.
+other is stopped too. Both reload when the code changes (DEBUG), as runserver does; the
+price is that Django's reloader makes the worker exit at once on SIGTERM rather than
+finish its batch, which with e-mail printed to the console takes no time anyway.
+`make serve`'s worker (DEBUG off) does not reload, and finishes its batch.
 """
 
 from __future__ import annotations
