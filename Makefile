@@ -16,20 +16,21 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-## Set up and serve the site on the embedded SQLite database (db.sqlite3).
+## Set up and serve the site on the embedded SQLite database (db.sqlite3), with the
+## worker that sends its e-mail beside the server (e-mail printed here); Ctrl-C stops both.
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_april_2014
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(BIN)/python -m tools.run
 
 ## The site as in production, at http://127.0.0.1:$(PORT)/: Debian's nginx in front of
-## gunicorn, DEBUG off, static files compressed and cached by WhiteNoise, the same
-## database as `make run`, e-mail printed here. The first run writes .env with a secret
-## key that later runs keep. Ctrl-C stops both servers.
+## gunicorn, DEBUG off, static files compressed and cached by WhiteNoise, the e-mail
+## worker beside them, the same database as `make run`, e-mail printed here. The first
+## run writes .env with a secret key that later runs keep. Ctrl-C stops all three.
 serve: $(STAMP) nginx
 	PORT=$(PORT) $(BIN)/python -m tools.serve
 
-## Requests/s and latency of the main pages, production server, two sizes of data.
+## Requests/s and latency of the main pages, production server, two sizes of data; then
+## one post mailed to 10,000 followers through the worker and a local SMTP server (time,
+## the worker's peak memory, a reader's latency meanwhile).
 ## `make bench BENCH_ARGS=--quick` for a short try; results in bench/results.json.
 bench: $(STAMP) wrk nginx
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

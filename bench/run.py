@@ -1,4 +1,5 @@
-"""`make bench`: requests/s and latency of the main pages, production server, two sizes.
+"""`make bench`: requests/s and latency of the main pages, production server, two sizes;
+then one post mailed to 10,000 followers (bench/mailing.py).
 
 For each size of data (a SQLite file under bench/.data/, seeded once and kept), it starts
 gunicorn exactly as `make serve` does (tools/gunicorn.py, production settings) but with
@@ -8,6 +9,7 @@ for each page, a static copy of it, byte for byte (served by WhiteNoise: the lim
 a response of that size), and the one-line view (what Django costs anyway).
 
     python -m bench.run [--quick] [--sizes april-2014 10k] [--duration 5] [--output PATH]
+                        [--mailing-followers 10000]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import mailing
 from bench.data import DATA_DIR, DEFAULT_OUTPUT, PAGE_KEYS, SIZES, bench_environment, collect_static
 from bench.measure import WRK_TIMEOUT, WrkOptions, bench_size
 from bench.report import goals, machine, p50_ratios, table
@@ -39,7 +42,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--reseed", action="store_true", help="seed the databases afresh")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON")
+    parser.add_argument(
+        "--mailing-followers",
+        type=int,
+        help="followers a new post is mailed to (default 10,000; --quick 1,000; 0: none)",
+    )
     args = parser.parse_args(argv)
+    if args.mailing_followers is None:
+        args.mailing_followers = 1000 if args.quick else mailing.FOLLOWERS
     args.sizes = args.sizes or (["april-2014"] if args.quick else list(SIZES))
     args.duration = args.duration or (2 if args.quick else 5)
     args.warmup = args.warmup if args.warmup is not None else 1
@@ -84,6 +94,11 @@ def main(argv: list[str] | None = None) -> None:
         verdict = "met" if check["met"] else "MISSED"
         print(f"  {check['goal']:<50} {check['value']!s:>7} ({check['target']}) {verdict}")
 
+    mailed = None
+    if args.mailing_followers:
+        mailed = mailing.run(args.mailing_followers)
+        print("\n" + mailing.summary(mailed))
+
     report = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
@@ -102,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         "results": results,
         "p50_ratio_large_over_small": ratios,
         "goals": checks,
+        "mailing": mailed,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Load and faults against the production server (tests/reliability, docs/reliability.md),
 smaller than `make reliability`: on this leg's database (SQLite in `make test`,
 PostgreSQL in `make test-postgres`), with concurrent readers commenting, PostgreSQL's
-sessions killed (its leg only) and Redis stopped mid-load. About a minute a leg;
+sessions killed (its leg only), Redis stopped mid-load, and the mail server. A few
+minutes a leg;
 `pytest -m "not reliability"` leaves them out.
 
 First, the checks themselves, on made-up threads: each must catch what it is for.
@@ -166,3 +167,20 @@ def test_pages_are_served_from_the_database_while_redis_is_down(prepared):
     assert result["by_action"]["read"].keys() == {"200"}
     assert result["cache_keys_after"], "the page cache was not used again after Redis came back"
     assert started > stopped
+
+
+@pytest.mark.reliability
+def test_comments_are_answered_as_ever_and_every_e_mail_sent_once_through_a_mail_outage(
+    prepared,
+):
+    result = run(prepared, SCENARIOS["mail-outage"], FAULT_COMMENTS, code="td")
+
+    assert [f["kind"] for f in result["faults"]] == ["mail-stop", "mail-start"]
+    mail = result["mail"]
+    assert mail["retried"], "no e-mail met the outage"
+    assert mail["received"] == mail["sent"] == mail["rows"]
+    assert mail["duplicates"] == mail["missing"] == []
+    assert mail["after_restart_s"] <= mail["bound_s"]
+    during = result["posts_in_mail_outage"]["during"]
+    assert during["count"] and during["statuses"] == {"302": during["count"]}
+    assert result["mail_deferred"] == result["mail_deferred_confirmed"]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tools.gunicorn import default_workers
+from tools.processes import group_alive
 from tools.serve import (
     ROOT,
     Running,
@@ -270,3 +271,20 @@ def test_gunicorn_binds_the_socket_it_is_given_or_loopback_only(serve_env):
     socket_env = {**serve_env, "BLOG_GUNICORN_SOCKET": "/run/blog/gunicorn.sock"}
     result = run([sys.executable, "-c", code], socket_env)
     assert result.stdout.strip() == "unix:/run/blog/gunicorn.sock"
+
+
+def test_mail_worker_runs_beside_the_server_in_its_environment_and_stops_with_it(
+    server, serve_env, tmp_path
+):
+    # The module's server has one: the e-mail worker, on the same database.
+    command = Path(f"/proc/{server.worker_pid}/cmdline").read_bytes().split(b"\0")
+    assert b"db_worker" in command
+    environ = Path(f"/proc/{server.worker_pid}/environ").read_bytes().split(b"\0")
+    assert f"DATABASE_URL={serve_env['DATABASE_URL']}".encode() in environ
+    assert b"DJANGO_SETTINGS_MODULE=config.settings.prod" in environ
+
+    # Another server on the same prepared database: its worker goes when it goes.
+    with running_server(serve_env, tmp_path / "server.log", START_TIMEOUT, STOP_TIMEOUT) as other:
+        assert group_alive(other.worker_pid)
+        pids = (other.pid, other.nginx_pid, other.worker_pid)
+    assert not any(group_alive(pid) for pid in pids)

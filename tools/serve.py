@@ -3,9 +3,11 @@ WhiteNoise), on loopback.
 
 `python -m tools.serve` migrates, loads the April 2014 entries into an empty site,
 collects the static files, then runs gunicorn (tools/gunicorn.py) on a Unix socket in a
-private directory made for the run, and Debian's nginx (tools/nginx.py) in front of it on
-127.0.0.1:PORT, the address readers use. It stays in the foreground, watching both:
-Ctrl-C or SIGTERM stops both, and if either stops the other is stopped too.
+private directory made for the run, Debian's nginx (tools/nginx.py) in front of it on
+127.0.0.1:PORT, the address readers use, and beside them the worker that sends the
+e-mail the site queues (blog.outbox; `manage.py db_worker`), in the same environment.
+It stays in the foreground, watching all three (tools.processes): Ctrl-C or SIGTERM
+stops them all, and if one stops the others are stopped too.
 
 The environment is built in layers, and the first that sets a variable wins: the
 caller's environment, then the project's `.env`, then the loopback defaults below.
@@ -34,8 +36,8 @@ from typing import IO, NamedTuple
 from dotenv import dotenv_values
 
 from .nginx import Media, find_nginx, nginx_command, write_config
+from .processes import ROOT, Server, start, stopped_after, until_stopped, watch, worker_command
 
-ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = ROOT / ".env"
 GUNICORN_CONFIG = ROOT / "tools" / "gunicorn.py"
 # migrate, loading the fixture and collectstatic each take seconds; minutes mean a hang.
@@ -139,6 +141,7 @@ class Running(NamedTuple):
     pid: int  # gunicorn's master; its workers are its children
     nginx_pid: int  # nginx's master
     socket: Path  # where gunicorn listens, for nginx only
+    worker_pid: int | None  # the e-mail worker's (None: started without one)
 
 
 def free_port() -> int:
@@ -156,51 +159,6 @@ def _answers(port: int, path: str) -> bool:
         connection.close()
 
 
-def _signal(process: subprocess.Popen, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
-
-
-class Server(NamedTuple):
-    name: str
-    process: subprocess.Popen
-    stop_signal: int  # the one that lets requests in flight finish
-
-
-def _stop(servers: list[Server], timeout: float) -> None:
-    """Each server (its process group: workers included) with its polite signal, all at
-    once; then SIGKILL for whichever has not stopped in ``timeout``. The group is
-    signalled even when its leader has already gone: nginx's workers outlive a master
-    that was killed, and would go on holding the port."""
-    for _name, process, signum in servers:
-        _signal(process, signum)
-    deadline = time.monotonic() + timeout
-    for _name, process, _signum in servers:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _signal(process, signal.SIGKILL)
-            process.wait(timeout=timeout)
-    for _name, process, _signum in servers:
-        _wait_for_group(process, deadline)
-
-
-def _wait_for_group(process: subprocess.Popen, deadline: float) -> None:
-    """Until no process of the leader's group is left; SIGKILL for those still there at
-    the deadline."""
-    while _group_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    _signal(process, signal.SIGKILL)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
 @contextlib.contextmanager
 def running_stack(
     env: Mapping[str, str],
@@ -208,35 +166,41 @@ def running_stack(
     output: IO[str] | None = None,
     start_timeout: float = 30,
     stop_timeout: float = 15,
+    with_worker: bool = True,
 ) -> Iterator[tuple[Running, list[Server]]]:
     """nginx on 127.0.0.1:port in front of gunicorn on a Unix socket, both started in a
-    private directory made for the run (and removed after), until the block ends. Their
-    output goes to ``output`` (a file, never a pipe that could fill), or to ours."""
+    private directory made for the run (and removed after), and the e-mail worker beside
+    them (unless ``with_worker`` is false), until the block ends. Their output goes to
+    ``output`` (a file, never a pipe that could fill), or to ours."""
     nginx = find_nginx()  # before anything starts: missing, nothing is left running
     runtime = Path(tempfile.mkdtemp(prefix="blog-serve-"))  # mode 0700: ours alone
-    servers: list[Server] = []
     try:
-        sock = runtime / "gunicorn.sock"
-        config = write_config(runtime, port, sock, media_settings(env))
-        env = {**env, "PORT": str(port), "BLOG_GUNICORN_SOCKET": str(sock)}
-        # Each in its own process group: stopping one reaches its workers, and Ctrl-C in
-        # the terminal reaches this process only, which stops both in order.
-        start = {"cwd": ROOT, "stdout": output, "stderr": subprocess.STDOUT if output else None,
-                 "start_new_session": True}  # fmt: skip
-        gunicorn = subprocess.Popen(gunicorn_command(), env=env, **start)
-        # gunicorn finishes the requests in flight when asked (SIGTERM); nginx too (SIGQUIT).
-        servers.append(Server("gunicorn", gunicorn, signal.SIGTERM))
-        deadline = time.monotonic() + start_timeout
-        # nginx once gunicorn listens: the first readers get pages, not 502s.
-        _wait(sock.exists, servers, deadline, start_timeout)
-        proxy = subprocess.Popen(nginx_command(nginx, runtime, config), **start)
-        servers.append(Server("nginx", proxy, signal.SIGQUIT))
-        _wait(lambda: _answers(port, "/robots.txt"), servers, deadline, start_timeout)
-        yield Running(port, gunicorn.pid, proxy.pid, sock), servers
+        # Each in its own process group (tools.processes); on the way out nginx is
+        # stopped with the others, so it stops taking requests while gunicorn ends the
+        # ones it has, and the worker finishes the e-mails it is sending.
+        with stopped_after(stop_timeout) as servers:
+            sock = runtime / "gunicorn.sock"
+            config = write_config(runtime, port, sock, media_settings(env))
+            env = {**env, "PORT": str(port), "BLOG_GUNICORN_SOCKET": str(sock)}
+            worker = None
+            if with_worker:
+                # SIGTERM: it finishes the batch of e-mails it is sending, then exits.
+                worker = start("worker", worker_command(env), env, signal.SIGTERM, output)
+                servers.append(worker)
+            # gunicorn finishes the requests in flight when asked (SIGTERM); nginx too
+            # (SIGQUIT).
+            gunicorn = start("gunicorn", gunicorn_command(), env, signal.SIGTERM, output)
+            servers.append(gunicorn)
+            deadline = time.monotonic() + start_timeout
+            # nginx once gunicorn listens: the first readers get pages, not 502s.
+            _wait(sock.exists, servers, deadline, start_timeout)
+            command = nginx_command(nginx, runtime, config)
+            proxy = start("nginx", command, env, signal.SIGQUIT, output)
+            servers.append(proxy)
+            _wait(lambda: _answers(port, "/robots.txt"), servers, deadline, start_timeout)
+            worker_pid = worker.process.pid if worker else None
+            yield Running(port, gunicorn.process.pid, proxy.process.pid, sock, worker_pid), servers
     finally:
-        # nginx first, in the list's reverse: it stops taking requests while gunicorn ends
-        # the ones it has.
-        _stop(servers[::-1], stop_timeout)
         shutil.rmtree(runtime, ignore_errors=True)
 
 
@@ -261,28 +225,28 @@ def _wait(
 
 @contextlib.contextmanager
 def running_server(
-    env: Mapping[str, str], log_path: Path, start_timeout: float = 30, stop_timeout: float = 15
+    env: Mapping[str, str],
+    log_path: Path,
+    start_timeout: float = 30,
+    stop_timeout: float = 15,
+    with_worker: bool = True,
 ) -> Iterator[Running]:
     """The whole server as `make serve` runs it (database and static files already
-    prepared), on a free loopback port, until the block ends: for the benchmark and the
-    tests. Both servers' output is in ``log_path``."""
+    prepared), e-mail worker included unless ``with_worker`` is false, on a free
+    loopback port, until the block ends: for the benchmark and the tests. Every
+    process's output is in ``log_path``."""
     port = free_port()
     env = {**env, "DJANGO_SITE_DOMAIN": f"127.0.0.1:{port}"}
     with log_path.open("w") as log:
         try:
-            with running_stack(env, port, log, start_timeout, stop_timeout) as (running, _):
+            with running_stack(env, port, log, start_timeout, stop_timeout, with_worker) as (
+                running,
+                _,
+            ):
                 yield running
         except ServerFailed as error:
             log.flush()
             raise ServerFailed(f"{error}:\n{log_path.read_text()[-3000:]}") from None
-
-
-class Stopped(Exception):
-    """SIGTERM, taken as Ctrl-C is."""
-
-
-def _stopped(_signum: int, _frame: object) -> None:
-    raise Stopped
 
 
 def main() -> None:
@@ -295,22 +259,17 @@ def main() -> None:
         sys.exit(str(error))
     for command in prepare_commands():
         subprocess.run(command, env=env, cwd=ROOT, check=True, timeout=PREPARE_TIMEOUT)
-    signal.signal(signal.SIGTERM, _stopped)
-    try:
-        with running_stack(env, int(env["PORT"])) as (_running, servers):
-            print(
-                f"Serving at http://127.0.0.1:{env['PORT']}/ (production settings: nginx in "
-                "front of gunicorn); Ctrl-C stops."
-            )
-            sys.stdout.flush()
-            while all(server.process.poll() is None for server in servers):
-                time.sleep(0.5)
-            stopped = next(server.name for server in servers if server.process.poll() is not None)
-            sys.exit(f"{stopped} stopped, so the server is stopped.")
-    except (KeyboardInterrupt, Stopped):
-        print("\nStopped.")
-    except ServerFailed as error:
-        sys.exit(f"The server could not start: {error}")
+    with until_stopped():
+        try:
+            with running_stack(env, int(env["PORT"])) as (_running, servers):
+                print(
+                    f"Serving at http://127.0.0.1:{env['PORT']}/ (production settings: nginx "
+                    "in front of gunicorn, the e-mail worker beside them); Ctrl-C stops."
+                )
+                sys.stdout.flush()
+                watch(servers)
+        except ServerFailed as error:
+            sys.exit(f"The server could not start: {error}")
 
 
 if __name__ == "__main__":

@@ -127,7 +127,8 @@ def tasks_from_url(url: str) -> tuple[dict, dict]:
     """TASKS_URL as the TASKS setting and django-rq's RQ_QUEUES: ``database://`` (the
     default: the queue is a table of the site's own database, worked by `manage.py
     db_worker`) or ``redis://host:port/db`` (RQ, for workers on several machines:
-    `manage.py rqworker default`, with `manage.py rqscheduler` for deferred tasks)."""
+    `manage.py rqworker default --job-class django_tasks_rq.Job --with-scheduler`, the
+    scheduler for the retries that wait; tools.processes.worker_command)."""
     if url.startswith(("redis://", "rediss://")):
         return (
             {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},

@@ -95,6 +95,12 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
 )
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+# STARTTLS whenever there is a password to send (never in clear), unless
+# DJANGO_EMAIL_USE_TLS=0; DJANGO_EMAIL_USE_TLS=1 asks for it without one.
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "1" if EMAIL_HOST_USER else "0") != "0"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)  # noqa: F405
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address the privacy page gives for erasure requests (default: the one above).

@@ -47,7 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, help="gunicorn workers (WEB_CONCURRENCY)")
-    parser.add_argument("--scenarios", nargs="+", help="only these (load, pg-kill, redis-stop)")
+    parser.add_argument(
+        "--scenarios", nargs="+", help="only these (load, pg-kill, redis-stop, mail-outage)"
+    )
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("PG_URL", DEFAULT_PG_URL),
@@ -97,9 +99,28 @@ def run_database(kind: str, args: argparse.Namespace, folder: Path) -> list[dict
                 seed=args.seed,
                 code=f"r{kind[0]}{number}",
             )
+            result["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             print(report.summary(result), flush=True)
             results.append(result)
     return results
+
+
+def merged(results: list[dict[str, Any]], date: str) -> list[dict[str, Any]]:
+    """This run's results, and the last written of every scenario it did not run (each
+    with its own run's date), in the order the scenarios run in."""
+    ran = {(r["database"], r["scenario"]) for r in results}
+    kept = []
+    if RESULTS.exists():
+        previous = json.loads(RESULTS.read_text())
+        for result in previous.get("results", []):
+            if (result["database"], result["scenario"]) not in ran:
+                kept.append({"date": previous["date"], **result})
+    order = {
+        (kind, scenario.name): n
+        for kind in ("sqlite", "postgres")
+        for n, scenario in enumerate(scenarios_for(kind), 10 if kind == "postgres" else 0)
+    }
+    return sorted([*kept, *results], key=lambda r: order.get((r["database"], r["scenario"]), 99))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in found:
             print(f"  - {line}")
     if args.write_doc:
+        document["results"] = merged(results, document["date"])
         RESULTS.write_text(json.dumps(document, indent=2, default=str) + "\n")
         report.write_doc(document)
         print(f"\nWrote {report.DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")

@@ -1,14 +1,18 @@
 """What must hold after a run, read from the database itself: every accepted comment
 stored exactly once, nothing stored that was not accepted, and every thread a valid
-tree in a valid order (no two comments at one position)."""
+tree in a valid order (no two comments at one position); every e-mail the site asked
+for sent, and received by the mail server exactly once."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .records import Submission
+
+if TYPE_CHECKING:
+    from tests.mail.smtp import Received
 
 MARKER = re.compile(r"\[([a-z0-9]+q)\]")
 
@@ -115,4 +119,37 @@ def check_comments(
         "comments_in_database": len(rows),
         "threads": len({row["thread_id"] for row in rows}),
         "deepest_level": max((row["level"] for row in rows), default=0),
+    }
+
+
+def mail_key(to: str, subject: str, body: str) -> tuple[str, str, str]:
+    """An e-mail as the outbox's row and the mail server both see it."""
+    lines = body.replace("\r\n", "\n").strip().split("\n")
+    return to.strip().lower(), subject.strip(), "\n".join(line.rstrip() for line in lines)
+
+
+def check_mail(rows: list[dict[str, Any]], received: list[Received]) -> dict[str, Any]:
+    """The outbox's rows against what the mail server received: each row sent, and
+    received once (no more: a duplicate; none: lost)."""
+
+    def key(row: dict[str, Any]) -> tuple[str, str, str]:
+        return mail_key(row["to"], row["subject"], row["body"])
+
+    sent = Counter(key(r) for r in rows if r["status"] == "sent")
+    asked = Counter(key(r) for r in rows)
+    got = Counter(mail_key(m.to, m.subject, m.text) for m in received)
+    unsent = [r for r in rows if r["status"] != "sent"]
+    return {
+        "rows": len(rows),
+        "by_kind": dict(Counter(r["kind"] for r in rows)),
+        "sent": sum(sent.values()),
+        "waiting": sum(1 for r in unsent if r["status"] in ("queued", "sending")),
+        "failed": sum(1 for r in unsent if r["status"] == "failed"),
+        "unsent": [f"{r['to']} {r['status']} {r['last_error'][:80]}" for r in unsent[:10]],
+        "retried": sum(1 for r in rows if r["attempts"] and r["status"] == "sent"),
+        "most_attempts": max((r["attempts"] for r in rows), default=0),
+        "received": len(received),
+        "duplicates": sorted(k[:2] for k, n in got.items() if n > asked.get(k, 0) and k in asked),
+        "missing": sorted(k[:2] for k, n in sent.items() if got.get(k, 0) < n),
+        "unexpected": sorted(k[:2] for k in got if k not in asked),
     }

@@ -6,7 +6,9 @@ to comment it loads the page with the form, takes the form's security fields and
 token from the HTML, and posts. Half the comments answer one of a few "hot" comments,
 many at the same moment; the rest answer a comment posted earlier in the run, or start
 a thread. Anonymous clients then open the link e-mailed to them (read from the
-e-mail files) and press the page's button; signed-in clients' comments are saved at once.
+harness's SMTP server) and press the page's button; signed-in clients' comments are
+saved at once. A reader whose e-mail has not come within the plan's wait (the mail
+server is down) goes on commenting, and opens it once their other comments are sent.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
-MAIL_WAIT = 15  # seconds for a confirmation e-mail to appear (it is written in the POST)
+MAIL_WAIT = 15  # seconds for a confirmation e-mail to come (the worker sends it)
 POST_ATTEMPTS = 3  # a reader whose comment met a fault sends it again, twice at most
 CONFIRM_ATTEMPTS = 4
 RETRY_PAUSE = 0.5
@@ -60,6 +62,8 @@ class Client(threading.Thread):
             host = plan.base_url.split("//", 1)[1].split(":")[0]
             self.http.cookies.set(plan.session_cookie, session, domain=host, path="/")
         self.error: BaseException | None = None
+        # Comments whose e-mail had not come: (submission, level), opened later.
+        self.deferred: list[tuple[Submission, int]] = []
 
     # -- requests ---------------------------------------------------------------------
 
@@ -174,22 +178,41 @@ class Client(threading.Thread):
             found = SENT_PK.search(location)
             submission.confirmed = bool(found)
             submission.comment_id = int(found.group(1)) if found else None
-        else:
-            path = run.mailbox.confirmation_path(
-                address_of(submission), time.monotonic() + MAIL_WAIT
-            )
-            if path is None:
-                return
-            submission.comment_id = self.confirm(submission, path)
-            submission.confirmed = submission.comment_id is not None
-            if submission.confirmed and self.rng.random() < 0.05:
-                # A reader who follows the link twice: still one comment.
-                submission.double_confirmed = True
-                self.confirm(submission, path)
+            self.saved(submission, level)
+            return
+        path = run.mailbox.confirmation_path(
+            address_of(submission), time.monotonic() + run.plan.mail_wait
+        )
+        if path is None:
+            # Not come yet: the reader goes on, and opens it later (confirm_deferred).
+            submission.mail_deferred = True
+            self.deferred.append((submission, level))
+            return
+        self.follow_link(submission, path, level)
+
+    def follow_link(self, submission: Submission, path: str, level: int) -> None:
+        submission.comment_id = self.confirm(submission, path)
+        submission.confirmed = submission.comment_id is not None
+        if submission.confirmed and self.rng.random() < 0.05:
+            # A reader who follows the link twice: still one comment.
+            submission.double_confirmed = True
+            self.confirm(submission, path)
+        self.saved(submission, level)
+
+    def saved(self, submission: Submission, level: int) -> None:
         if submission.comment_id is not None:
-            run.registry.add(submission.comment_id, submission.post, level)
+            self.run_state.registry.add(submission.comment_id, submission.post, level)
             if self.rng.random() < 0.2:
                 self.verify(submission)
+
+    def confirm_deferred(self) -> None:
+        """The e-mails that had not come, opened now, each as soon as it comes (until
+        the plan's mail deadline)."""
+        run = self.run_state
+        for submission, level in self.deferred:
+            path = run.mailbox.confirmation_path(address_of(submission), run.plan.mail_deadline)
+            if path is not None:
+                self.follow_link(submission, path, level)
 
     def confirm(self, submission: Submission, path: str) -> int | None:
         """Open the link e-mailed and press the page's button; the comment's id."""
@@ -243,6 +266,7 @@ class Client(threading.Thread):
                 for _ in range(self.rng.randint(1, 3)):
                     self.read()
                 self.comment(n)
+            self.confirm_deferred()
         except BaseException as error:  # reported by the harness, never swallowed
             self.error = error
         finally:

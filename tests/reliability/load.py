@@ -7,14 +7,16 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from bs4 import BeautifulSoup
 
-from .client import CONNECT_TIMEOUT, READ_TIMEOUT, Client
+from .client import CONNECT_TIMEOUT, MAIL_WAIT, READ_TIMEOUT, Client
 from .records import Mailbox, Record, Registry, Submission
+
+if TYPE_CHECKING:
+    from tests.mail.smtp import SmtpSink
 
 
 @dataclass
@@ -32,6 +34,11 @@ class Plan:
     seed: int
     prefix: str  # in every marker of the run
     signed_in_every: int = 3  # every third client is signed in
+    mail_wait: float = MAIL_WAIT  # how long a reader waits for the e-mail before going on
+    mail_deadline: float = 0.0  # time.monotonic() after which a reader stops waiting for one
+
+    def __post_init__(self) -> None:
+        self.mail_deadline = self.mail_deadline or self.deadline + MAIL_WAIT
 
 
 class Run:
@@ -107,9 +114,9 @@ def read_paths(base_url: str, posts: dict[int, str], hot_post: int) -> list[str]
     return paths
 
 
-def run_load(plan: Plan, mail_dir: Path, seeded: list[dict[str, Any]]) -> tuple[Run, list[Client]]:
+def run_load(plan: Plan, sink: SmtpSink, seeded: list[dict[str, Any]]) -> tuple[Run, list[Client]]:
     """Start the clients; the caller waits for them (join_clients)."""
-    run = Run(plan, Mailbox(mail_dir), Registry(seeded, plan.posts))
+    run = Run(plan, Mailbox(sink), Registry(seeded, plan.posts))
     share, extra = divmod(plan.comments, plan.clients)
     clients = [Client(run, n, share + (n < extra)) for n in range(plan.clients)]
     for client in clients:

@@ -13,6 +13,8 @@ from typing import Any
 from tools import gunicorn as gunicorn_config
 from tools.serve import ROOT
 
+from .scenario import scenarios_for
+
 DOC = ROOT / "docs" / "reliability.md"
 
 
@@ -68,6 +70,9 @@ def errors_text(statuses: dict[str, int]) -> str:
 
 def recovery_text(result: dict[str, Any]) -> str:
     rows = result["recovery"]
+    mail = result.get("mail") or {}
+    if "after_restart_s" in mail:
+        return f"e-mail {mail['after_restart_s']:.1f} s after the mail server"
     if not rows:
         return "-"
     worst = max((r["site_recovery_s"] or 0) for r in rows)
@@ -78,14 +83,28 @@ def recovery_text(result: dict[str, Any]) -> str:
 def summary(result: dict[str, Any]) -> str:
     c = result["comments"]
     verdict = "passed" if not result["failures"] else "FAILED: " + "; ".join(result["failures"])
+    posts = result.get("posts_in_mail_outage")
+    outage_posts = f"; comment POSTs {posts}" if posts else ""
     return (
         f"  {result['requests']} requests in {result['elapsed_s']} s ({result['rps']} req/s), "
         f"statuses {result['statuses']}; comments sent {c['sent']}, accepted {c['accepted']}, "
         f"confirmed {c['confirmed']}, stored {c['stored']}; duplicates {len(c['duplicates'])}, "
         f"order collisions {len(c['order_collisions'])}; faults {result['faults']}; "
         f"recovery {result['recovery']}; cache warnings in log {result['log_cache_warnings']}; "
-        f"latency {result['latency_ms']} by action {result['by_action']}\n"
+        f"latency {result['latency_ms']} by action {result['by_action']}; "
+        f"e-mail {mail_text(result)}{outage_posts}\n"
         f"  {verdict}"
+    )
+
+
+def mail_text(result: dict[str, Any]) -> str:
+    """The e-mail a run asked for: queued, received, duplicates."""
+    mail = result.get("mail")
+    if not mail:
+        return "-"
+    return (
+        f"{mail['rows']} queued, {mail['received']} received, "
+        f"{len(mail['duplicates'])} twice, {mail['waiting'] + mail['failed']} not sent"
     )
 
 
@@ -102,6 +121,7 @@ COLUMNS = [
     "collisions",
     "503s in faults",
     "recovery",
+    "e-mail",
     "result",
 ]
 
@@ -132,6 +152,7 @@ def rows(results: list[dict[str, Any]]) -> list[list[str]]:
                 str(len(c["order_collisions"])),
                 fault_503s(r),
                 recovery_text(r),
+                mail_text(r),
                 "passed" if not r["failures"] else "FAILED",
             ]
         )
@@ -174,6 +195,26 @@ def fault_lines(result: dict[str, Any]) -> list[str]:
             f"next 200 after {figures['client_recovery_median_s']} s (median), "
             f"{figures['client_recovery_max_s']} s (slowest)"
         )
+    mail_stops = {f["kind"]: f["at"] for f in result["faults"] if f["kind"].startswith("mail")}
+    if mail_stops:
+        mail = result["mail"]
+        lines.append(
+            f"- the mail server stopped at {mail_stops.get('mail-stop', '?')} s, started again "
+            f"at {mail_stops.get('mail-start', '?')} s: {mail['retried']} e-mails waited "
+            f"(up to {mail['most_attempts']} attempts, retries 1, 2, 4… s apart here), and "
+            f"the last arrived {mail.get('after_restart_s')} s after it came back (bound: the "
+            f"outage's length + 15 s, {mail.get('bound_s')} s); "
+            f"{result['mail_deferred']} readers opened their confirmation later, "
+            f"{result['mail_deferred_confirmed']} of them confirmed"
+        )
+        posts = result["posts_in_mail_outage"]
+        for label, key in (("while it was down", "during"), ("otherwise", "otherwise")):
+            group = posts[key]
+            statuses = ", ".join(f"{k}: {v}" for k, v in sorted(group["statuses"].items()))
+            lines.append(
+                f"- comment POSTs {label}: {group['count']} ({statuses or 'none'}), latency "
+                f"p50 {group.get('p50')} ms, p90 {group.get('p90')} ms"
+            )
     stops = {f["kind"]: f["at"] for f in result["faults"] if f["kind"].startswith("redis")}
     if stops:
         lines.append(
@@ -192,7 +233,10 @@ def render_doc(document: dict[str, Any]) -> str:
     details = []
     for r in results:
         c = r["comments"]
-        details.append(f"### {r['database']}, {r['scenario']} (cache: {r['cache']})")
+        details.append(
+            f"### {r['database']}, {r['scenario']} (cache: {r['cache']}; run "
+            f"{r.get('date', document['date'])[:10]})"
+        )
         details.append("")
         details.append(
             f"{r['requests']} requests in {r['elapsed_s']} s ({r['rps']} req/s); latency "
@@ -213,6 +257,17 @@ def render_doc(document: dict[str, Any]) -> str:
             f"({c['comments_in_database']} comments in {c['threads']} threads, "
             f"deepest level {c['deepest_level']})."
         )
+        mail = r.get("mail")
+        if mail:
+            kinds = ", ".join(f"{v} {k}" for k, v in sorted(mail["by_kind"].items()))
+            details.append("")
+            details.append(
+                f"E-mail: {mail['rows']} queued ({kinds}), {mail['sent']} sent, "
+                f"{mail['received']} received by the mail server; received twice "
+                f"{len(mail['duplicates'])}, marked sent but never received "
+                f"{len(mail['missing'])}, not sent in the end {mail['waiting'] + mail['failed']}; "
+                f"the last {mail['last_received_s']} s into the run."
+            )
         if r["scenario"] == "pg-kill":
             details.append("")
             details.append(
@@ -233,9 +288,19 @@ def render_doc(document: dict[str, Any]) -> str:
             else "Result: FAILED: " + "; ".join(r["failures"])
         )
         details.append("")
+    ran = {(r["database"], r["scenario"]) for r in results}
+    missing = [
+        f"{kind} {scenario.name}"
+        for kind in ("sqlite", "postgres")
+        for scenario in scenarios_for(kind)
+        if (kind, scenario.name) not in ran
+    ]
+    table = markdown_table(results)
+    if missing:
+        table += f"\n\nNot run yet: {', '.join(missing)}."
     return DOC_TEXT.format(
         date=document["date"][:10],
-        table=markdown_table(results),
+        table=table,
         details="\n".join(details).rstrip(),
         clients=options["clients"],
         comments=options["comments"],
@@ -249,21 +314,24 @@ def render_doc(document: dict[str, Any]) -> str:
 DOC_TEXT = """\
 # Reliability
 
-How the site behaves under concurrent load and when PostgreSQL or Redis fails, and how
-to check it again. The figures below are the output of one `make reliability` run on
-{date}, written by it (`--write-doc`); the full JSON of that run is
-`tests/reliability/results.json`.
+How the site behaves under concurrent load and when PostgreSQL, Redis or the mail
+server fails, and how to check it again. The figures below are the output of
+`make reliability`, written by it (`--write-doc`), last on {date}: a run of some of the
+scenarios replaces their figures and keeps the others' (each section gives its run's
+date). The full JSON is `tests/reliability/results.json`.
 
 ## Reproduce
 
 ```sh
 make reliability                                   # both databases, every scenario
 make reliability RELIABILITY_ARGS="--db sqlite"    # SQLite only
+make reliability RELIABILITY_ARGS="--db sqlite --scenarios mail-outage"   # one scenario
 make reliability RELIABILITY_ARGS="--write-doc"    # and rewrite this page
 ```
 
 `python -m tests.reliability --help` lists the options (`--clients`, `--comments`,
-`--duration`, `--seed`, `--workers`, `--scenarios`). The same scenarios, smaller, run in
+`--duration`, `--seed`, `--workers`, `--scenarios`: load, pg-kill, redis-stop,
+mail-outage). The same scenarios, smaller, run in
 the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 `make test`, on PostgreSQL with Redis in `make test-postgres`;
 `pytest -m "not reliability"` leaves them out.
@@ -272,14 +340,17 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 
 - **The server** is started exactly as `make serve` starts it (`tools.serve`: the same
   environment, `migrate`, `load_april_2014`, `collectstatic`, nginx in front of gunicorn
-  with `tools/gunicorn.py`, {workers} sync workers here; every request goes through nginx)
-  on a fresh database: a temporary
+  with `tools/gunicorn.py`, {workers} sync workers here, every request through nginx, and
+  the e-mail worker `manage.py db_worker` beside them) on a fresh database: a temporary
   SQLite file (WAL, `BEGIN IMMEDIATE`, 20 s busy timeout, as in production), or a
   PostgreSQL database of its own, created for the run and dropped after it. The
-  settings are production's (`tests/reliability/settings.py`) with two changes only: the
+  settings are production's (`tests/reliability/settings.py`) with one change: the
   per-address comment limit is raised, since every client is 127.0.0.1 (it stays on,
-  counted in the cache), and e-mail is written to files, where the harness reads the
-  confirmation links.
+  counted in the cache). E-mail goes as in production, queued by the request and sent
+  by the worker over SMTP, to a real SMTP server on loopback (aiosmtpd,
+  `tests/mail/smtp.py`), where the harness reads the confirmation links; every comment
+  saved is also e-mailed to a moderator, and a failed attempt is retried after 1, 2,
+  4… seconds (`BLOG_MAIL_RETRY_BASE=1`; production: minutes).
 - **The load**: {clients} concurrent clients (threads, one HTTP session each, seed
   {seed}) send {comments} comments between them, reading 1 to 3 pages before each (home,
   archives, tags, posts, a discussion's second page, feeds, search, sitemap). To comment
@@ -294,7 +365,10 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
   anonymous readers) stored exactly once, under the id the site gave, and nothing
   stored that was not accepted (each comment carries a unique marker); no two
   comments at the same position of a thread; every level one below its parent's; and
-  each thread's order a depth-first walk of its tree, positions 1 to n.
+  each thread's order a depth-first walk of its tree, positions 1 to n. Every e-mail
+  the run asked for (a row of the outbox) sent, and received by the mail server exactly
+  once (by address, subject and text): none twice, none lost, none left waiting; and
+  each confirmation e-mail within 15 s of the comment (but in the mail-server outage).
 - **PostgreSQL killed** (`pg-kill`): at every tenth of the comments from 10 to 80 %,
   `pg_terminate_backend` on every session of the site's database, aimed (waiting up to
   3 s) at a moment when a comment POST is in flight and a session is writing.
@@ -310,6 +384,16 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
   server's log (each worker then leaves the cache alone for 5 s, so one warning per
   worker every 5 s at most), and comments keep being accepted (the rate limit lets them
   through when its counter cannot be reached).
+- **The mail server stopped** (`mail-outage`): the SMTP server is stopped at 30 % of
+  the comments (what it has not answered 250 is refused, open connections closed) and
+  started again, on the same port, at 60 %. Comments must keep being accepted: every
+  comment POST sent while it is down answers 302, as the others do, with a p90 latency
+  no worse than twice theirs plus 0.5 s (none waits on the mail server: the request
+  only writes the e-mail's row). An anonymous reader whose e-mail has not come within
+  3 s goes on commenting and opens it later. Once it is back, every e-mail of the run
+  must arrive exactly once, the last within the outage's length plus 15 s of its
+  return (retries double their wait, so the one due after the return is due within
+  the outage's length), and every comment waiting for its link be confirmed.
 
 ## The run
 
@@ -319,7 +403,9 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 "accepted" counts comments confirmed (anonymous) or saved (signed in); "503s in faults"
 counts the 503 answers in the seconds after a kill, and among them those that were
 saving a comment (its POST, or its e-mailed link) and how many of those showed the
-reader's text. The whole run took {elapsed} minutes.
+reader's text; "e-mail" the e-mails queued, received by the mail server, received
+twice, and left unsent ("-": a run from before e-mail went through the worker and was
+checked). The latest run took {elapsed} minutes.
 
 {details}
 

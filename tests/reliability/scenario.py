@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.mail.smtp import SmtpSink
 from tools.serve import running_server
 
 from . import site
-from .checks import check_comments
+from .checks import check_comments, check_mail, mail_key
+from .client import MAIL_WAIT
 from .load import Plan, join_clients, read_paths, run_load
 from .records import Record
 
@@ -29,6 +31,12 @@ FAULT_WINDOW = 10  # seconds after a kill in which a 503 is expected, not a fail
 SEED_THREADS = 60  # on the hot post: more than one page of its discussion (50 a page)
 HOT_COMMENTS = 3
 READERS = 10  # signed-in accounts
+# While the mail server is down a reader waits this long for their e-mail, then goes on
+# commenting and opens it later.
+OUTAGE_MAIL_WAIT = 3
+# Every e-mail sent this long after the last one was asked for: retries wait 1, 2, 4…
+# seconds, so the one due after the server comes back is due within the outage's length.
+MAIL_SETTLE = 30
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Scenario:
     cache: str
     kills: tuple[float, ...] = ()  # PostgreSQL: kill the site's sessions at these fractions
     redis_stop: tuple[float, float] | None = None  # stop and start again at these fractions
+    mail_stop: tuple[float, float] | None = None  # the SMTP server: stopped, started again
 
 
 SCENARIOS = {
@@ -47,13 +56,20 @@ SCENARIOS = {
     # or a confirmation link is chance; eight make a POST among them near certain.
     "pg-kill": Scenario("pg-kill", cache="redis", kills=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)),
     "redis-stop": Scenario("redis-stop", cache="private-redis", redis_stop=(0.3, 0.7)),
+    "mail-outage": Scenario("mail-outage", cache="locmem", mail_stop=(0.3, 0.6)),
+    "mail-outage-redis": Scenario("mail-outage", cache="redis", mail_stop=(0.3, 0.6)),
 }
 
 
 def scenarios_for(kind: str) -> list[Scenario]:
     if kind == "postgres":
-        return [SCENARIOS["load-redis"], SCENARIOS["pg-kill"], SCENARIOS["redis-stop"]]
-    return [SCENARIOS["load"], SCENARIOS["redis-stop"]]
+        return [
+            SCENARIOS["load-redis"],
+            SCENARIOS["pg-kill"],
+            SCENARIOS["redis-stop"],
+            SCENARIOS["mail-outage-redis"],
+        ]
+    return [SCENARIOS["load"], SCENARIOS["redis-stop"], SCENARIOS["mail-outage"]]
 
 
 @dataclass
@@ -67,11 +83,9 @@ class Prepared:
     setup: dict[str, Any] = field(default_factory=dict)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
 
-    def env(self, cache_url: str = "locmem://") -> dict[str, str]:
-        mail = self.folder / "mail"
-        mail.mkdir(exist_ok=True)
+    def env(self, cache_url: str = "locmem://", smtp_port: int = 25) -> dict[str, str]:
         return site.server_environment(
-            self.database.url, mail, self.static_root, self.secret_key, cache_url
+            self.database.url, smtp_port, self.static_root, self.secret_key, cache_url
         )
 
 
@@ -119,10 +133,13 @@ def run_scenario(
             site.flush_redis(cache_url)
         else:
             cache_url = "locmem://"
-        env = prepared.env(cache_url)
+        # The mail server, on loopback: what the worker sends confirmations to.
+        sink = stack.enter_context(SmtpSink())
+        env = prepared.env(cache_url, sink.port)
         log_path = folder / "server.log"
         setup = prepared.setup
         posts = {post["pk"]: post["url"] for post in setup["posts"]}
+        mail_before = site.last_mail_id(prepared.database)
         with running_server(env, log_path, START_TIMEOUT, STOP_TIMEOUT) as server:
             port = server.port
             base_url = f"http://127.0.0.1:{port}"
@@ -139,19 +156,30 @@ def run_scenario(
                 deadline=time.monotonic() + duration,
                 seed=seed,
                 prefix=code,
+                mail_wait=OUTAGE_MAIL_WAIT if scenario.mail_stop else MAIL_WAIT,
             )
-            run, client_threads = run_load(plan, prepared.folder / "mail", setup["seeded"])
+            run, client_threads = run_load(plan, sink, setup["seeded"])
             faults: list[dict[str, Any]] = []
             injector = threading.Thread(
                 target=inject_faults,
-                args=(run, scenario, prepared, redis_server, comments, plan.deadline, faults),
+                args=(
+                    run, scenario, prepared, redis_server, sink, comments, plan.deadline, faults
+                ),
                 daemon=True,
-            )
+            )  # fmt: skip
             injector.start()
-            harness_problems = join_clients(client_threads, plan.deadline + 60)
+            harness_problems = join_clients(client_threads, plan.mail_deadline + 60)
             elapsed = run.now()
             injector.join(timeout=30)
+            if not sink.running:  # the load ended before the injector started it again
+                sink.start()
+                faults.append({"kind": "mail-start", "at": round(run.now(), 3), "late": True})
             cache_keys = cache_used_again(base_url, redis_server.url) if redis_server else None
+            # The worker is still running: every e-mail the run asked for is sent first.
+            mail_rows = settle_mail(prepared.database, mail_before, sink, faults, run)
+        sink.save(folder / "mail")
+        mail = check_mail(mail_rows, sink.messages)
+        mail.update(mail_timing(mail_rows, sink.messages, faults, run.started))
         rows = site.dbtool(env, "dump")
         if cache_url == prepared.shared_redis_url:
             site.flush_redis(cache_url)  # leave the shared server's database as found
@@ -170,7 +198,52 @@ def run_scenario(
         cache_keys,
         clients,
         comments,
+        mail,
     )
+
+
+def settle_mail(
+    database: site.Database,
+    after: int,
+    sink: SmtpSink,
+    faults: list[dict[str, Any]],
+    run,
+) -> list[dict[str, Any]]:
+    """The outbox's rows of the run once none waits any more (or MAIL_SETTLE seconds,
+    plus the outage's length, after the load), with the SMTP server gone quiet."""
+    times = {f["kind"]: f["at"] for f in faults}
+    outage = times.get("mail-start", 0) - times.get("mail-stop", 0)
+    deadline = time.monotonic() + MAIL_SETTLE + max(outage, 0)
+    while True:
+        rows = site.mail_rows(database, after)
+        waiting = [row for row in rows if row["status"] in ("queued", "sending")]
+        if not waiting or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    sink.wait_quiet(2, 10)
+    return site.mail_rows(database, after)
+
+
+def mail_timing(
+    rows: list[dict[str, Any]], messages, faults: list[dict[str, Any]], started: float
+) -> dict[str, Any]:
+    """When the last e-mail arrived; and when the last of those the outage delayed
+    (tried more than once) did, after the mail server came back."""
+    times = {f["kind"]: f["at"] for f in faults}
+    last = round(max((m.at for m in messages), default=started) - started, 3)
+    timing: dict[str, Any] = {"last_received_s": last}
+    if "mail-start" in times and "mail-stop" in times:
+        outage = times["mail-start"] - times["mail-stop"]
+        delayed = {mail_key(r["to"], r["subject"], r["body"]) for r in rows if r["attempts"]}
+        arrivals = [
+            m.at - started for m in messages if mail_key(m.to, m.subject, m.text) in delayed
+        ]
+        timing["outage_s"] = round(outage, 3)
+        timing["after_restart_s"] = round(max(arrivals, default=0) - times["mail-start"], 3)
+        # Retries double their wait: the one due after the restart is due within the
+        # outage's length; a few seconds more for the worker's poll and the sending.
+        timing["bound_s"] = round(outage + 15, 3)
+    return timing
 
 
 def inject_faults(
@@ -178,12 +251,13 @@ def inject_faults(
     scenario: Scenario,
     prepared: Prepared,
     redis_server,
+    sink: SmtpSink,
     comments: int,
     deadline: float,
     faults: list[dict[str, Any]],
 ) -> None:
-    """At fixed fractions of the comments done: kill PostgreSQL's sessions, or stop
-    Redis and start it again."""
+    """At fixed fractions of the comments done: kill PostgreSQL's sessions, stop Redis
+    and start it again, or stop the mail server and start it again."""
     try:
         for fraction in scenario.kills:
             if not run.wait_for(int(comments * fraction), deadline):
@@ -212,6 +286,17 @@ def inject_faults(
                 return
             redis_server.start()
             faults.append({"kind": "redis-start", "at": round(run.now(), 3)})
+        if scenario.mail_stop:
+            stop_at, start_at = scenario.mail_stop
+            if not run.wait_for(int(comments * stop_at), deadline):
+                return
+            at = run.now()
+            sink.stop()
+            faults.append({"kind": "mail-stop", "at": round(at, 3)})
+            if not run.wait_for(int(comments * start_at), deadline):
+                return
+            sink.start()
+            faults.append({"kind": "mail-start", "at": round(run.now(), 3)})
     except Exception as error:
         faults.append({"kind": "injector-error", "error": repr(error)})
 
@@ -282,6 +367,7 @@ def figures(
     cache_keys,
     clients,
     planned,
+    mail,
 ) -> dict[str, Any]:
     kills = [f["at"] for f in faults if f["kind"] == "pg-kill"]
 
@@ -340,20 +426,42 @@ def figures(
         "log_tracebacks": log.count("Traceback"),
         "cache_keys_after": cache_keys,
         "harness_problems": harness_problems,
+        "mail": mail,
+        "mail_deferred": sum(1 for s in submissions if s.mail_deferred),
+        "mail_deferred_confirmed": sum(1 for s in submissions if s.mail_deferred and s.confirmed),
+        "posts_in_mail_outage": posts_in_outage(records, faults),
     }
     result["failures"] = failures(result)
     return result
 
 
-def latency(records: list[Record]) -> dict[str, float]:
+def posts_in_outage(records: list[Record], faults: list[dict[str, Any]]) -> dict[str, Any]:
+    """The comment POSTs sent while the mail server was down, against the others:
+    statuses and latency."""
+    times = {f["kind"]: f["at"] for f in faults}
+    if "mail-stop" not in times:
+        return {}
+    stop, start = times["mail-stop"], times.get("mail-start", float("inf"))
+    posts = [r for r in records if r.action == "post"]
+    during = [r for r in posts if stop <= r.start <= start]
+    others = [r for r in posts if not stop <= r.start <= start]
+
+    def summary(group: list[Record]) -> dict[str, Any]:
+        return {
+            "count": len(group),
+            "statuses": dict(Counter(str(r.status or r.error) for r in group)),
+            **latency(group, (50, 90)),
+        }
+
+    return {"during": summary(during), "otherwise": summary(others)}
+
+
+def latency(records: list[Record], percentiles: tuple[int, ...] = (50, 99)) -> dict[str, float]:
     times = sorted((r.end - r.start) * 1000 for r in records if r.status is not None)
     if not times:
         return {}
-    return {
-        "p50": round(times[len(times) // 2], 1),
-        "p99": round(times[int(len(times) * 0.99)], 1),
-        "max": round(times[-1], 1),
-    }
+    found = {f"p{p}": round(times[int(len(times) * p / 100)], 1) for p in percentiles}
+    return {**found, "max": round(times[-1], 1)}
 
 
 def failures(result: dict[str, Any]) -> list[str]:
@@ -404,10 +512,67 @@ def failures(result: dict[str, Any]) -> list[str]:
             found.append("Redis was never stopped")
         elif not result["log_cache_fault_warnings"]:
             found.append("no '… failed; serving from the database' warning in the server log")
+    found += mail_failures(result)
     if result["scenario"] == "pg-kill":
         if len([f for f in result["faults"] if f["kind"] == "pg-kill"]) == 0:
             found.append("no PostgreSQL session was killed")
         for n, figures in enumerate(result["recovery"], 1):
             if figures["site_recovery_s"] is None:
                 found.append(f"the site never answered 200 after kill {n}")
+    return found
+
+
+# While the mail server is down a comment's POST must answer as it does otherwise: the
+# same status, and a latency of the same order (the load's own spread allowed for).
+OUTAGE_LATENCY_FACTOR = 2
+OUTAGE_LATENCY_SLACK_MS = 500
+
+
+def mail_failures(result: dict[str, Any]) -> list[str]:
+    """Every e-mail the run asked for sent, each received once; and through the mail
+    server's outage, comments answered as ever and the e-mail delivered in time."""
+    found = []
+    mail = result["mail"]
+    if not mail["rows"]:
+        found.append("no e-mail was queued")
+    if mail["waiting"] or mail["failed"]:
+        found.append(
+            f"{mail['waiting']} e-mails still waiting and {mail['failed']} failed at the end: "
+            f"{mail['unsent'][:3]}"
+        )
+    if mail["duplicates"]:
+        found.append(f"{len(mail['duplicates'])} e-mails received more than once")
+    if mail["missing"]:
+        found.append(f"{len(mail['missing'])} e-mails marked sent were never received")
+    if mail["unexpected"]:
+        found.append(f"{len(mail['unexpected'])} e-mails received that no row asked for")
+    if result["scenario"] != "mail-outage":
+        if result["mail_deferred"]:
+            found.append(
+                f"{result['mail_deferred']} confirmation e-mails took longer than {MAIL_WAIT} s"
+            )
+        return found
+    kinds = [f["kind"] for f in result["faults"]]
+    if "mail-stop" not in kinds:
+        return [*found, "the mail server was never stopped"]
+    if not mail["retried"]:
+        found.append("no e-mail met the outage (none was retried)")
+    if mail.get("after_restart_s", 0) > mail.get("bound_s", 0):
+        found.append(
+            f"the last e-mail came {mail['after_restart_s']} s after the mail server did, "
+            f"more than {mail['bound_s']} s"
+        )
+    posts = result["posts_in_mail_outage"]
+    during, otherwise = posts["during"], posts["otherwise"]
+    if not during["count"]:
+        found.append("no comment was posted while the mail server was down")
+    elif set(during["statuses"]) != {"302"}:
+        found.append(f"comment POSTs answered {during['statuses']} while the mail server was down")
+    elif during.get("p90", 0) > (
+        OUTAGE_LATENCY_FACTOR * otherwise.get("p90", 0) + OUTAGE_LATENCY_SLACK_MS
+    ):
+        found.append(
+            f"comment POSTs slower while the mail server was down: p90 {during['p90']} ms "
+            f"against {otherwise.get('p90')} ms"
+        )
     return found

@@ -23,6 +23,8 @@ SETTINGS = "tests.reliability.settings"
 PREPARE_TIMEOUT = 300
 DBTOOL_TIMEOUT = 120
 REDIS_START_TIMEOUT = 10
+MODERATOR = "moderator@example.org"
+MAIL_RETRY_BASE = 1  # seconds before an e-mail's first retry
 
 
 def clean_environ() -> dict[str, str]:
@@ -31,29 +33,36 @@ def clean_environ() -> dict[str, str]:
     return {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("DJANGO_", "DATABASE_", "CACHE_", "PORT", "RELIABILITY_"))
+        if not name.startswith(
+            ("DJANGO_", "DATABASE_", "CACHE_", "PORT", "RELIABILITY_", "TASKS_", "BLOG_")
+        )
     }
 
 
 def server_environment(
     database_url: str,
-    mail_dir: Path,
+    smtp_port: int,
     static_root: Path,
     secret_key: str,
     cache_url: str = "locmem://",
 ) -> dict[str, str]:
     """`make serve`'s environment (tools.serve), with the harness's settings module,
-    database, cache, e-mail folder, static root and a secret key of the run's own (the
+    database, cache, SMTP server, static root and a secret key of the run's own (the
     sessions and links it signs must outlive each server of the run, and nothing
-    signed with the project's `.env` key should come from a test)."""
+    signed with the project's `.env` key should come from a test). Every comment is
+    e-mailed to a moderator too, and an e-mail that meets a mail server down is tried
+    again after 1, 2, 4… seconds (production: minutes)."""
     env = serve_environment(clean_environ())
     env.update(
         DJANGO_SECRET_KEY=secret_key,
         DJANGO_SETTINGS_MODULE=SETTINGS,
         DATABASE_URL=database_url,
         CACHE_URL=cache_url,
-        RELIABILITY_MAIL_DIR=str(mail_dir),
+        RELIABILITY_SMTP_PORT=str(smtp_port),
         DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_MANAGERS=MODERATOR,
+        TASKS_URL="database://",
+        BLOG_MAIL_RETRY_BASE=str(MAIL_RETRY_BASE),
     )
     return env
 
@@ -154,6 +163,37 @@ def comment_write_in_progress(
                 return True
             time.sleep(0.002)
     return False
+
+
+def query(database: Database, sql: str) -> list[dict[str, Any]]:
+    """``sql`` (the harness's own, no parameters) on the site's database, as dicts."""
+    if database.kind == "sqlite":
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(database.name, timeout=20)) as connection:
+            connection.row_factory = sqlite3.Row
+            return [dict(row) for row in connection.execute(sql)]
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(database.url, connect_timeout=10, row_factory=dict_row) as connection:
+        return list(connection.execute(sql))
+
+
+def mail_rows(database: Database, after: int = 0) -> list[dict[str, Any]]:
+    """The outbox's rows (blog_outgoingmail) with an id above ``after``, read with
+    plain SQL: the harness polls them while the worker sends."""
+    return query(
+        database,
+        'SELECT id, "to", kind, subject, body, status, attempts, last_error '
+        "FROM blog_outgoingmail "
+        f"WHERE id > {int(after)} ORDER BY id",  # nosec B608 # an int
+    )
+
+
+def last_mail_id(database: Database) -> int:
+    rows = query(database, "SELECT max(id) AS last FROM blog_outgoingmail")
+    return rows[0]["last"] or 0
 
 
 # -- Redis ----------------------------------------------------------------------------
