@@ -9,8 +9,9 @@ class BlogConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate, post_save, pre_save
         from django_comments_xtd.moderation import moderator
+        from django_tasks.signals import task_finished
 
-        from . import outbox, signals  # noqa: F401 (signals: connects the receivers)
+        from . import outbox, signals, upkeep  # noqa: F401 (signals: connects the receivers)
         from .discussion.moderation import (
             PostModerator,
             notify_when_published,
@@ -24,6 +25,8 @@ class BlogConfig(AppConfig):
         from .sites import sync_site
 
         register_models()
+        # The worker's quarter-hourly round of mail upkeep starts with its first task.
+        task_finished.connect(upkeep.on_task_finished, weak=False)
         # The outbox sends a mailing's rows; the mailing knows what each says.
         outbox.build_mailings_with(message_for)
         post_migrate.connect(sync_site, sender=self)

@@ -286,10 +286,12 @@ def send_again(rows: Iterable[OutgoingMail]) -> int:
     return len(ids)
 
 
-def due() -> list[int]:
-    """The rows waiting whose next attempt has come (for `send_queued_mail`)."""
+def due(before: datetime | None = None) -> list[int]:
+    """The rows waiting whose next attempt has come (by ``before``, or now)."""
     return list(
-        OutgoingMail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=timezone.now())
+        OutgoingMail.objects.filter(
+            status=Status.QUEUED, next_attempt_at__lte=before or timezone.now()
+        )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -305,7 +307,7 @@ def release_stuck(older_than: timedelta | None = None) -> int:
     admin lists it as stuck); the ones after it were never tried. A claim is taken to
     be dead after ``STUCK_RELEASE_AFTER``, longer than a live worker can take over a
     batch (each e-mail gives up after EMAIL_TIMEOUT)."""
-    cutoff = timezone.now() - (older_than or STUCK_RELEASE_AFTER)
+    cutoff = timezone.now() - (STUCK_RELEASE_AFTER if older_than is None else older_than)
     stuck = OutgoingMail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
     firsts = stuck.order_by().values("claim").annotate(first=Min("pk")).values("first")
     ids = list(stuck.exclude(pk__in=firsts).values_list("pk", flat=True))
