@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -183,9 +184,14 @@ class PostAdmin(
         chosen = queryset.exclude(status=status)
         with post_writes(user=request.user, reason=f"{done.capitalize()} from the list") as writes:
             ids = list(chosen.values_list("pk", flat=True))
-            changed = Post.objects.filter(pk__in=ids).update(
-                status=status, updated_at=timezone.now()
-            )
+            now = timezone.now()
+            fields = {"status": status, "updated_at": now}
+            if status == Post.Status.PUBLISHED:
+                # A draft's date is when it was started, never shown: published now, it
+                # is dated now (and mailed to followers), as the editor's Publish does.
+                # A draft dated in the future is scheduled for then.
+                fields["published_at"] = Greatest("published_at", Value(now, DateTimeField()))
+            changed = Post.objects.filter(pk__in=ids).update(**fields)
             for pk in ids:
                 writes.add(pk)
         self.message_user(request, f"{changed} post(s) {done}.", messages.SUCCESS)

@@ -140,6 +140,23 @@ class WhichWritesAnnounceTests(TestCase):
         self.assertEqual([m.subject for m in mails_to("ann@example.org")],
                          ["New post: ‘Drafted’ – Child Protection Social Work"])  # fmt: skip
 
+    def test_a_draft_started_days_ago_and_published_from_the_list_is_dated_now_and_mailed(self):
+        draft = make_post("Old draft", status=Post.Status.DRAFT,
+                          published_at=NOW - datetime.timedelta(days=5))  # fmt: skip
+        later = make_post("Scheduled draft", status=Post.Status.DRAFT,
+                          published_at=NOW + datetime.timedelta(days=2))  # fmt: skip
+        self.client.force_login(self.staff)
+        self.client.post(
+            reverse("admin:blog_post_changelist"),
+            {"action": "publish", "_selected_action": [draft.pk, later.pk]},
+        )
+        draft.refresh_from_db()
+        later.refresh_from_db()
+        self.assertEqual(draft.published_at, NOW)
+        self.assertEqual(later.published_at, NOW + datetime.timedelta(days=2))
+        self.assertEqual([m.subject for m in mails_to("ann@example.org")],
+                         ["New post: ‘Old draft’ – Child Protection Social Work"])  # fmt: skip
+
     def test_a_post_is_mailed_once(self):
         post = publish("Once", user=self.staff)
         post.title = "Once, edited"
