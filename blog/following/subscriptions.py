@@ -108,6 +108,18 @@ def unfollow(follower: Follower) -> bool:
     return bool(deleted)
 
 
+def others_of(follower: Follower) -> int:
+    """How many other followings the address of ``follower`` has."""
+    return Follower.objects.filter(email=follower.email).exclude(pk=follower.pk).count()
+
+
+def unfollow_address(email: str) -> int:
+    """Stop every following of ``email``: no more e-mail from the blog to it."""
+    with transaction.atomic():
+        deleted, _ = Follower.objects.filter(email=email).delete()
+    return deleted
+
+
 def schedule_digest() -> None:
     """Make sure the weekly digest will go out, now that someone wants it."""
     # blog.following.mailing is another part of this work (the mailings of new posts

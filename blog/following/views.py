@@ -194,13 +194,23 @@ def unfollow(request: HttpRequest, token: str) -> HttpResponse:
         )
     if follower is None:
         return render(request, "blog/unfollowed.html", {"gone": True})
-    context = {"follower": follower, "description": describe(follower), "token": token}
+    context = {
+        "follower": follower,
+        "description": describe(follower),
+        "token": token,
+        # Its address's other followings (all posts and a tag, say): one e-mail names
+        # one following, and its one-click header stops that one; the page offers all.
+        "others": subscriptions.others_of(follower),
+    }
     if request.method != "POST":
         return render(request, "blog/unfollow.html", context)
     action = request.POST.get("action", "")
     if one_click(request) or action == "stop":
         subscriptions.unfollow(follower)
         return render(request, "blog/unfollowed.html", context)
+    if action == "stop-all":
+        subscriptions.unfollow_address(follower.email)
+        return render(request, "blog/unfollowed.html", {**context, "everything": True})
     if action in FREQUENCIES:
         subscriptions.change_frequency(follower, action)
         context["description"] = describe(follower)

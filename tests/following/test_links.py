@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.mail import EmailMessage
 from django.test import Client, TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from blog.following import links
 from blog.models import Follower
@@ -128,6 +129,20 @@ class UnsubscribeTests(LinkTestCase):
         response = strict.post(self.path, {"action": "stop"})
         self.assertContains(response, "E-mails stopped")
         self.assertFalse(Follower.objects.exists())
+
+    def test_the_page_offers_to_stop_every_following_of_the_address(self):
+        page = self.client.get(self.path)
+        self.assertNotContains(page, 'value="stop-all"')  # one following: one button
+        everything = Follower.objects.create(email="ann@example.org", confirmed_at=timezone.now())
+        Follower.objects.create(email="bob@example.org", confirmed_at=timezone.now())
+        page = self.client.get(self.path)
+        self.assertContains(page, "also follows 1 other topic here")
+        # A mail program's one click stops the following its e-mail came from, only.
+        response = press(Client(enforce_csrf_checks=True), self.path, {"action": "stop-all"})
+        self.assertContains(response, "will get no more e-mails from")
+        self.assertEqual(list(Follower.objects.values_list("email", flat=True)),
+                         ["bob@example.org"])  # fmt: skip
+        self.assertFalse(Follower.objects.filter(pk=everything.pk).exists())
 
     def test_switching_to_the_weekly_digest_and_back(self):
         response = press(Client(enforce_csrf_checks=True), self.path, {"action": "weekly"})
