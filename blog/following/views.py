@@ -100,6 +100,17 @@ def message(
     return render(request, "blog/follow_message.html", context, status=status)
 
 
+def bad_link(request: HttpRequest) -> HttpResponse:
+    """A link that is no link of ours: cut short, or made up."""
+    return message(
+        request,
+        "This link is not valid",
+        "It may have been cut short when it was copied: please copy the whole link "
+        "from the e-mail. Nothing was changed.",
+        status=404,
+    )
+
+
 # The link in the confirmation e-mail shows a page; only its button (a POST) confirms.
 # Never cached: the page carries the reader's CSRF token.
 @never_cache
@@ -122,13 +133,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             ask_again=True,
         )
     except links.BadLink:
-        return message(
-            request,
-            "This link is not valid",
-            "It may have been cut short when it was copied: please copy the whole link "
-            "from the e-mail. Nothing was changed.",
-            status=404,
-        )
+        return bad_link(request)
     if follower is None:
         return message(
             request,
@@ -185,13 +190,7 @@ def unfollow(request: HttpRequest, token: str) -> HttpResponse:
     try:
         follower = links.read_unsubscribe(token)
     except links.BadLink:
-        return message(
-            request,
-            "This link is not valid",
-            "It may have been cut short when it was copied: please copy the whole link "
-            "from the e-mail. Nothing was changed.",
-            status=404,
-        )
+        return bad_link(request)
     if follower is None:
         return render(request, "blog/unfollowed.html", {"gone": True})
     context = {

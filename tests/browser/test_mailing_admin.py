@@ -16,9 +16,8 @@ from blog.following.mailing import Rendered
 from blog.models import Follower, Mailing, OutgoingMail, Post
 from tests.factories import make_post, make_staff, make_user
 
-from .conftest import ARTIFACTS, PASSWORD, WIDTHS, screenshot, sign_in
-from .test_accessibility import serious_violations
-from .test_moderation_desk import FITS
+from .conftest import ARTIFACTS, PASSWORD, screenshot
+from .test_moderation_desk import audit_admin_pages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -142,29 +141,12 @@ def test_the_mail_admin_pages_are_accessible_and_fit(mail_data, browser, scheme)
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
     first = Mailing.objects.filter(kind=Mailing.Kind.POST).order_by("-recipients").first()
     pages = {**PAGES, "admin-mailing": f"/admin/blog/mailing/{first.pk}/change/"}
-    found = {}
-    for width_name, width in WIDTHS.items():
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        page.width_name = f"{width_name}-{scheme}"
-        try:
-            sign_in(page, mail_data, "editor")
-            for name, path in pages.items():
-                response = page.goto(mail_data + path)
-                assert response.status == 200, path
-                serious = serious_violations(axe, page)
-                if serious:
-                    found[f"{name} {width_name}"] = serious
-                assert page.evaluate(FITS), f"{name} is wider than the window at {width} px"
-                screenshot(page, name)
-            page.goto(mail_data + pages["admin-mailings"])
-            expect(page.locator(".mailing-progress__text").first).to_have_text(
-                "1,100 of 1,234 sent"
-            )
-        finally:
-            context.close()
-    assert found == {}, "\n".join(f"{name}: {issues}" for name, issues in found.items())
+
+    def progress_shown(page) -> None:
+        page.goto(mail_data + pages["admin-mailings"])
+        expect(page.locator(".mailing-progress__text").first).to_have_text("1,100 of 1,234 sent")
+
+    audit_admin_pages(browser, mail_data, "editor", pages, scheme, axe, then=progress_shown)
 
 
 # The e-mails ---------------------------------------------------------------------------

@@ -98,6 +98,13 @@ def test_the_admin_pages_are_accessible_and_fit(april_2014, held_comment, browse
         published_at=timezone.now() + datetime.timedelta(days=2),
     )
     pages = {**ADMIN_PAGES, "admin-comment-form": f"/admin/blog/comment/{held_comment.pk}/change/"}
+    audit_admin_pages(browser, april_2014, "moderator", pages, scheme, axe)
+
+
+def audit_admin_pages(browser, site, username, pages, scheme, axe, then=None) -> None:
+    """Each of ``pages`` signed in as ``username``, at both widths in ``scheme``:
+    answered 200, no serious axe violation, no wider than the window, screenshotted.
+    ``then(page)``, if given, runs at each width after the pages."""
     found = {}
     for width_name, width in WIDTHS.items():
         context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
@@ -105,15 +112,17 @@ def test_the_admin_pages_are_accessible_and_fit(april_2014, held_comment, browse
         page = context.new_page()
         page.width_name = f"{width_name}-{scheme}"
         try:
-            sign_in(page, april_2014, "moderator")
+            sign_in(page, site, username)
             for name, path in pages.items():
-                response = page.goto(april_2014 + path)
+                response = page.goto(site + path)
                 assert response.status == 200, path
                 serious = serious_violations(axe, page)
                 if serious:
                     found[f"{name} {width_name}"] = serious
                 assert page.evaluate(FITS), f"{name} is wider than the window at {width} px"
                 screenshot(page, name)
+            if then is not None:
+                then(page)
         finally:
             context.close()
     assert found == {}, "\n".join(f"{name}: {issues}" for name, issues in found.items())
