@@ -297,6 +297,16 @@ def due(before: datetime | None = None) -> list[int]:
     )
 
 
+def forget_done(before: datetime) -> int:
+    """Delete the rows done with (sent, failed, not sent) written before ``before``;
+    returns how many. A finished mailing needs none of them: it is never started
+    again (blog.following.mailing), so its idempotency records have done their work."""
+    deleted, _ = OutgoingMail.objects.filter(
+        status__in=[Status.SENT, Status.FAILED, Status.CANCELLED], created_at__lt=before
+    ).delete()
+    return deleted
+
+
 def release_stuck(older_than: timedelta | None = None) -> int:
     """Put back in the queue what a worker killed in the middle of a batch left
     ``sending`` and certainly did not send; returns how many.

@@ -1,12 +1,14 @@
 """The worker's own round, every quarter of an hour: what a cron job would otherwise do
 for the e-mail, with no cron to forget.
 
-Each round (``run``) puts back in the queue what a worker killed mid-batch left claimed
-and never tried (outbox.release_stuck), starts the mailings that are due and were never
-started (a worker lost while starting one), makes sure this week's digest is scheduled
-(blog.following.mailing.start_due), and enqueues again e-mail whose time is long past
-while it still waits (its task lost: an RQ enqueue after a commit the process did not
-outlive). A row is claimed before it is sent, so a second task for it sends nothing.
+Each round (``run``) deletes the e-mail done with (sent, failed or not sent) more than
+``BLOG_MAIL_KEEP_DAYS`` ago, as the privacy page says, puts back in the queue what a
+worker killed mid-batch left claimed and never tried (outbox.release_stuck), starts the
+mailings that are due and were never started (a worker lost while starting one), makes
+sure this week's digest is scheduled (blog.following.mailing.start_due), and enqueues
+again e-mail whose time is long past while it still waits (its task lost: an RQ enqueue
+after a commit the process did not outlive). A row is claimed before it is sent, so a
+second task for it sends nothing.
 
 The round is a task that schedules the next (``schedule``); the chain starts with the
 first task a worker finishes after it starts (``task_finished``), so a freshly started
@@ -21,6 +23,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -40,11 +43,17 @@ _CACHE_KEY = "blog.upkeep.next-round"
 
 def run() -> dict[str, int]:
     """One round; returns what it did, by name."""
+    forgotten = outbox.forget_done(timezone.now() - timedelta(days=settings.BLOG_MAIL_KEEP_DAYS))
     released = outbox.release_stuck()
     started = mailing.start_due()
     late = outbox.due(before=timezone.now() - EVERY)
     outbox.enqueue(late)
-    done = {"released": released, "started": started, "requeued": len(late)}
+    done = {
+        "released": released,
+        "started": started,
+        "requeued": len(late),
+        "forgotten": forgotten,
+    }
     if any(done.values()):
         logger.info("Mail upkeep: %s", done)
     return done

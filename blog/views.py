@@ -392,6 +392,8 @@ class PrivacyView(PageMetaMixin, TemplateView):
             follow_rate_period=a_period(
                 datetime.timedelta(seconds=settings.BLOG_FOLLOW_RATE_PERIOD)
             ),
+            # E-mail sent (or given up on) is deleted after this (blog.upkeep).
+            mail_kept=in_words(datetime.timedelta(days=settings.BLOG_MAIL_KEEP_DAYS)),
             # Staff's own words above the figures: the published page with this slug.
             intro=Page.objects.published().filter(slug=PRIVACY_PAGE_SLUG).first(),
             **kwargs,

@@ -280,6 +280,9 @@ EMAIL_TIMEOUT = 10
 BLOG_MAIL_RETRY_BASE = int(os.environ.get("BLOG_MAIL_RETRY_BASE", "60"))
 BLOG_MAIL_RETRY_MAX = 3600
 BLOG_MAIL_MAX_ATTEMPTS = 30
+# E-mail sent, failed or not sent is deleted this many days after it was written
+# (blog.upkeep); the privacy page says so.
+BLOG_MAIL_KEEP_DAYS = 30
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Blog

@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -106,3 +107,21 @@ class RoundTests(TestCase):
             sorted(m.to[0] for m in mail.outbox), ["cat@example.org", "dan@example.org"]
         )
         self.assertEqual(OutgoingMail.objects.get(pk=uncertain.pk).status, Status.SENDING)
+
+    def test_email_done_with_is_forgotten_after_the_days_the_privacy_page_gives(self):
+        with time_machine.travel(NOW - datetime.timedelta(days=31), tick=False):
+            old = outbox.send(
+                mail.EmailMessage("Old", "Text", to=["old@example.org"]), kind="moderator"
+            )
+            waiting = outbox.send(
+                mail.EmailMessage("Wait", "Text", to=["w@example.org"]), kind="moderator"
+            )
+        OutgoingMail.objects.filter(pk=old[0].pk).update(status=Status.SENT)
+        recent = outbox.send(
+            mail.EmailMessage("New", "Text", to=["new@example.org"]), kind="moderator"
+        )
+        self.assertEqual(upkeep.run()["forgotten"], 1)
+        self.assertEqual(sorted(OutgoingMail.objects.values_list("pk", flat=True)),
+                         [waiting[0].pk, recent[0].pk])  # fmt: skip
+        page = self.client.get(reverse("blog:privacy"))
+        self.assertContains(page, "it is kept for 30 days")
