@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from bs4 import BeautifulSoup
 
 from blog.outbox import BATCH_SIZE
 from tests.nginx import require_nginx
@@ -146,6 +147,92 @@ def test_comment_is_accepted_while_the_mail_server_is_down_and_its_mail_sent_onc
             assert "Supervision goes first" in sink.messages[1].text
         finally:
             sink.stop()
+
+
+# -- following by e-mail ----------------------------------------------------------------
+
+FOLLOW_CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/follow/confirm/[^/\s]+/)")
+PUBLISH = """
+from django.utils import timezone
+from blog.models import Post, Reference
+from blog.writing import save_post
+from tests.factories import make_staff
+editor = make_staff(EDITOR)
+post = Post(title=TITLE, body="Supervision first [1].", author=editor,
+            status=Post.Status.PUBLISHED, published_at=timezone.now())
+save_post(post, references=[Reference(number=1, citation="Munro (2011) The Munro Review")],
+          tags=["workforce"], user=editor)
+result = post.get_absolute_url()
+"""
+
+
+def publish(site: MailSite, env: dict[str, str], title: str, editor: str) -> str:
+    """A post published now by a new editor ``editor``, as the admin does; its path."""
+    return site.python(env, f"TITLE = {title!r}\nEDITOR = {editor!r}\n{PUBLISH}")
+
+
+def test_a_reader_follows_confirms_gets_the_new_post_and_stops_in_one_click(site, tmp_path):
+    """The whole journey over real HTTP and SMTP: the footer's form, the e-mailed link
+    and its button, a post published by an editor mailed by the worker, and the mail
+    program's one-click unsubscribe, after which the next post is not sent."""
+    require_nginx()
+    reader = "follower-e2e@example.org"
+    with SmtpSink() as sink:
+        env = site.env(sink.port)
+        with running_server(env, tmp_path / "server.log", START_TIMEOUT, STOP_TIMEOUT) as server:
+            base = f"http://127.0.0.1:{server.port}"
+            http = requests.Session()
+            home = http.get(base + "/", timeout=HTTP_TIMEOUT)
+            form = BeautifulSoup(home.text, "html.parser").select_one("form.follow-form")
+            fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+            fields.update(email="Follower-E2E@Example.org", frequency="post")
+            asked = http.post(
+                base + form["action"], data=fields, allow_redirects=False, timeout=HTTP_TIMEOUT
+            )
+            assert asked.status_code == 303, asked.text[-2000:]
+
+            # Only the request to confirm, to the address as the site keeps it.
+            assert sink.wait_for(1, DELIVERY_TIMEOUT)
+            [request] = sink.messages
+            assert request.to == reader
+            link = FOLLOW_CONFIRM_LINK.search(request.text).group(1)
+            page = http.get(base + link, timeout=HTTP_TIMEOUT)  # a link scanner's visit
+            assert site.python(env, CONFIRMED) is False
+            button = parse_form(page.text, "follow-confirm-form")
+            done = http.post(base + link, data=button, timeout=HTTP_TIMEOUT)
+            assert done.status_code == 200
+            assert site.python(env, CONFIRMED) is True
+
+            post_url = publish(site, env, "Supervision, e2e", "e2e-editor")
+            assert sink.wait_for(2, DELIVERY_TIMEOUT)
+            assert sink.wait_quiet(QUIET, QUIET * 3) == 2
+            mailed = sink.messages[1]
+            assert mailed.to == reader
+            assert "Supervision, e2e" in mailed.subject
+            assert "Munro (2011) The Munro Review" in mailed.text
+            assert post_url in mailed.text
+            html = mailed.message.get_body(preferencelist=("html",)).get_content()
+            assert "Munro (2011) The Munro Review" in html
+            assert mailed.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            unsubscribe = mailed.message["List-Unsubscribe"].strip("<>")
+
+            # What a mail program posts: no cookie, no token, no sign-in.
+            path = "/" + unsubscribe.split("/", 3)[3]
+            stopped = requests.post(
+                base + path, data={"List-Unsubscribe": "One-Click"}, timeout=HTTP_TIMEOUT
+            )
+            assert stopped.status_code == 200
+            assert site.python(env, CONFIRMED) is None
+
+            publish(site, env, "After stopping, e2e", "e2e-editor-2")
+            assert sink.wait_quiet(QUIET, QUIET * 3) == 2  # nothing more to the reader
+
+
+CONFIRMED = """
+from blog.models import Follower
+row = Follower.objects.filter(email="follower-e2e@example.org").first()
+result = None if row is None else row.is_confirmed
+"""
 
 
 # -- the worker stopped mid-mailing ---------------------------------------------------
