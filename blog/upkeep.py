@@ -13,7 +13,7 @@ second task for it sends nothing.
 The round is a task that schedules the next (``schedule``); the chain starts with the
 first task a worker finishes after it starts (``task_finished``), so a freshly started
 worker takes it up as soon as it sends anything, and one chain is kept: the database
-backend is asked whether a round already waits, other backends hold a cache key for
+backend is asked whether a round already waits; with RQ, a key in its Redis is held for
 the interval. `manage.py send_queued_mail` runs a round at once.
 """
 
@@ -23,6 +23,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -38,7 +39,7 @@ from .following import mailing
 logger = logging.getLogger(__name__)
 
 EVERY = timedelta(minutes=15)
-_CACHE_KEY = "blog.upkeep.next-round"
+_CLAIM_KEY = "blog.upkeep.next-round"
 
 
 def run() -> dict[str, int]:
@@ -79,11 +80,23 @@ def schedule() -> bool:
         )
         if waiting.exists():
             return False
-    elif not cache.add(_CACHE_KEY, 1, timeout=int(EVERY.total_seconds()) - 1):
+    elif not _claim_next_round():
         return False
     with transaction.atomic():
         outbox.enqueue_task(do_round, run_after=timezone.now() + EVERY)
     return True
+
+
+def _claim_next_round() -> bool:
+    """Whether this process is the one to enqueue the next round, for a queue that is
+    not the site's database: RQ's own Redis holds the claim for the interval (every
+    worker, on any machine, sees it); any other backend, the cache."""
+    timeout = int(EVERY.total_seconds()) - 1
+    if apps.is_installed("django_rq"):
+        import django_rq
+
+        return bool(django_rq.get_connection().set(_CLAIM_KEY, 1, nx=True, ex=timeout))
+    return cache.add(_CLAIM_KEY, 1, timeout=timeout)
 
 
 def on_task_finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
