@@ -3,7 +3,7 @@ and a real SMTP server on loopback, while a reader browses.
 
 On a fresh SQLite database (migrated, the April 2014 entries) with 10,000 confirmed
 followers of every post, the production server runs as `make serve` runs it (nginx,
-gunicorn, and the `db_worker` beside them), sending e-mail over SMTP to the tests' sink
+gunicorn, and the `worker` beside them), sending e-mail over SMTP to the tests' sink
 (tests/mail/smtp.py, in this process, keeping headers only). A staff user publishes a
 post through blog.writing.save_post, as the admin does; blog.following.mailing writes
 one e-mail per follower and the worker sends them, 100 to a task and a connection.

@@ -24,8 +24,8 @@ STOP_TIMEOUT = 30
 
 
 def test_the_worker_is_the_database_queues_unless_tasks_go_to_redis():
-    assert worker_command({}, "py")[2:] == ["db_worker"]
-    assert worker_command({"TASKS_URL": "database://"}, "py")[2:] == ["db_worker"]
+    assert worker_command({}, "py")[2:] == ["worker"]
+    assert worker_command({"TASKS_URL": "database://"}, "py")[2:] == ["worker"]
     assert worker_command({"TASKS_URL": "redis://127.0.0.1:6379/0"}, "py")[2:] == [
         "rqworker",
         "default",
@@ -52,7 +52,7 @@ def answers(port: int) -> bool:
 
 
 def children(pid: int) -> dict[str, int]:
-    """The supervisor's children by what they run: "db_worker", "runserver"."""
+    """The supervisor's children by what they run: "worker", "runserver"."""
     found = {}
     listed = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, timeout=10)
     for child in listed.stdout.split():
@@ -60,7 +60,7 @@ def children(pid: int) -> dict[str, int]:
             command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except FileNotFoundError:
             continue
-        for name in ("db_worker", "runserver"):
+        for name in ("worker", "runserver"):
             if name.encode() in command:
                 found[name] = int(child)
     return found
@@ -160,7 +160,7 @@ def test_make_run_stops_the_server_when_the_worker_dies(make_run):
     run = make_run()
     started = run.wait_for_both()
 
-    os.killpg(started["db_worker"], signal.SIGKILL)
+    os.killpg(started["worker"], signal.SIGKILL)
 
     assert run.process.wait(timeout=STOP_TIMEOUT) == 1
     assert "worker stopped (exit status -9), so runserver stopped too." in run.output()

@@ -278,7 +278,7 @@ def test_mail_worker_runs_beside_the_server_in_its_environment_and_stops_with_it
 ):
     # The module's server has one: the e-mail worker, on the same database.
     command = Path(f"/proc/{server.worker_pid}/cmdline").read_bytes().split(b"\0")
-    assert b"db_worker" in command
+    assert b"worker" in command
     environ = Path(f"/proc/{server.worker_pid}/environ").read_bytes().split(b"\0")
     assert f"DATABASE_URL={serve_env['DATABASE_URL']}".encode() in environ
     assert b"DJANGO_SETTINGS_MODULE=config.settings.prod" in environ

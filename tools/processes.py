@@ -54,14 +54,14 @@ def start(
 
 def worker_command(env: Mapping[str, str], python: str = sys.executable) -> list[str]:
     """The worker that sends the e-mail the site queues (blog.outbox), for the task
-    queue TASKS_URL names: the database's own (`manage.py db_worker`, the default), or
+    queue TASKS_URL names: the database's own (`manage.py worker`, the default), or
     RQ on Redis (`manage.py rqworker`), with the job class django-tasks-rq needs (RQ's
     own cannot run a django-tasks task) and RQ's built-in scheduler, which runs the
     retries that wait: django-tasks-rq defers them into RQ's own scheduled-job
     registry, which rq-scheduler's `rqscheduler` never looks at."""
     if env.get("TASKS_URL", "").startswith(("redis://", "rediss://")):
         return [python, MANAGE, *RQ_WORKER]
-    return [python, MANAGE, "db_worker"]
+    return [python, MANAGE, "worker"]
 
 
 def signal_group(process: subprocess.Popen, signum: int) -> None:

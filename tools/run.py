@@ -2,7 +2,7 @@
 
 `python -m tools.run` migrates, loads the April 2014 entries into an empty site, then
 runs Django's development server on 127.0.0.1:PORT (8000 by default) and, beside it,
-the worker that sends the e-mail the site queues (blog.outbox: `manage.py db_worker`,
+the worker that sends the e-mail the site queues (blog.outbox: `manage.py worker`,
 or RQ's worker when TASKS_URL says redis://). The development settings print each
 e-mail in this terminal, where the worker writes it. It stays in the foreground,
 watching both (tools.processes): Ctrl-C or SIGTERM stops both, and if one stops the

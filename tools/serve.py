@@ -5,7 +5,7 @@ WhiteNoise), on loopback.
 collects the static files, then runs gunicorn (tools/gunicorn.py) on a Unix socket in a
 private directory made for the run, Debian's nginx (tools/nginx.py) in front of it on
 127.0.0.1:PORT, the address readers use, and beside them the worker that sends the
-e-mail the site queues (blog.outbox; `manage.py db_worker`), in the same environment.
+e-mail the site queues (blog.outbox; `manage.py worker`), in the same environment.
 It stays in the foreground, watching all three (tools.processes): Ctrl-C or SIGTERM
 stops them all, and if one stops the others are stopped too.
 

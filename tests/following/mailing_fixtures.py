@@ -4,11 +4,14 @@ test_outbox_admin.py): followers, posts published by a person, the queue's tasks
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from blog.following import mailing
@@ -72,6 +75,14 @@ def publish(
 
 def mails_to(address: str) -> list[mail.EmailMessage]:
     return [message for message in mail.outbox if message.to == [address]]
+
+
+def run_worker() -> None:
+    """The site's worker, here, until the queue has nothing due. Its recycling of old
+    connections is left out: inside a test's transaction it would close the connection
+    the test holds (on PostgreSQL; SQLite's in-memory one ignores it)."""
+    with mock.patch.object(db_worker, "close_old_connections"):
+        call_command("worker", batch=True, startup_delay=False, interval=0, verbosity=0)
 
 
 def tasks(name: str) -> list[DBTaskResult]:

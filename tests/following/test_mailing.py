@@ -25,6 +25,7 @@ from .mailing_fixtures import (  # noqa: F401 (_forget_rendered: a fixture for e
     follow,
     mails_to,
     publish,
+    run_worker,
     tasks,
 )
 
@@ -263,7 +264,7 @@ class DatabaseQueueTests(TestCase):
     def test_the_worker_runs_it(self):
         post = publish("Now", user=self.staff)
         self.assertEqual(mail.outbox, [])  # the publishing request sent nothing
-        call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
+        run_worker()
         self.assertEqual(sorted(m.to[0] for m in mail.outbox),
                          ["ann@example.org", "bob@example.org"])  # fmt: skip
         post.mailing.refresh_from_db()

@@ -7,7 +7,6 @@ import datetime
 
 import time_machine
 from django.core import mail
-from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -22,15 +21,12 @@ from .mailing_fixtures import (  # noqa: F401 (_forget_rendered: a fixture for e
     _forget_rendered,
     follow,
     publish,
+    run_worker,
     tasks,
 )
 
 NOW = london(2026, 5, 6, 10, 0)
 Status = OutgoingMail.Status
-
-
-def run_worker() -> None:
-    call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
 
 
 @time_machine.travel(NOW, tick=False)

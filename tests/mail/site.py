@@ -159,7 +159,7 @@ def mail_site(folder: Path, postgres_url: str = "") -> Iterator[MailSite]:
 
 
 class Worker:
-    """The site's worker (`manage.py db_worker`, or RQ's when the tasks go to Redis),
+    """The site's worker (`manage.py worker`, or RQ's when the tasks go to Redis),
     as `make serve` starts it, its output in ``log``."""
 
     def __init__(self, env: dict[str, str], log: Path, command: list[str] | None = None) -> None:

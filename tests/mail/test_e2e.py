@@ -2,7 +2,7 @@
 whatever the mail server and the worker do: end to end, with the real processes.
 
 The site is `make serve`'s (production settings, nginx in front of gunicorn, the
-`db_worker` beside them) on a database of its own (this leg's kind: SQLite in `make
+`worker` beside them) on a database of its own (this leg's kind: SQLite in `make
 test`, PostgreSQL under DATABASE_URL=postgres://…), sending over SMTP to a real server
 on loopback (tests/mail/smtp.py), first retry after a second (BLOG_MAIL_RETRY_BASE=1).
 

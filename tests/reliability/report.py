@@ -341,7 +341,7 @@ the test suite (`tests/test_reliability.py`, marker `reliability`): on SQLite in
 - **The server** is started exactly as `make serve` starts it (`tools.serve`: the same
   environment, `migrate`, `load_april_2014`, `collectstatic`, nginx in front of gunicorn
   with `tools/gunicorn.py`, {workers} sync workers here, every request through nginx, and
-  the e-mail worker `manage.py db_worker` beside them) on a fresh database: a temporary
+  the e-mail worker `manage.py worker` beside them) on a fresh database: a temporary
   SQLite file (WAL, `BEGIN IMMEDIATE`, 20 s busy timeout, as in production), or a
   PostgreSQL database of its own, created for the run and dropped after it. The
   settings are production's (`tests/reliability/settings.py`) with one change: the

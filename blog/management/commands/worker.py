@@ -1,0 +1,56 @@
+"""`manage.py worker`: django-tasks-db's `db_worker`, kept running through a database
+that goes away for a while.
+
+The library's worker lets any database error but a locked SQLite file end its process:
+a PostgreSQL restart, or a session killed by an administrator, would stop the site's
+e-mail until someone starts the worker again (and `make serve` stops the whole site when
+its worker dies). This one logs the error, drops its connections and tries again, a
+second later and then up to half a minute apart, for as long as it is not asked to
+stop. A task that was running when the database went stays claimed; the worker's round
+(blog.upkeep) queues its e-mail again once its claim is old. Everything else, SIGTERM
+finishing the current task included, is the library's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.db import InterfaceError, OperationalError, connections
+from django_tasks_db.management.commands import db_worker
+
+logger = logging.getLogger(__name__)
+
+FIRST_WAIT = 1.0
+LONGEST_WAIT = 30.0
+
+
+class SteadyWorker(db_worker.Worker):
+    def run(self) -> None:
+        wait = FIRST_WAIT
+        while self.running:
+            try:
+                super().run()
+                return
+            except (OperationalError, InterfaceError) as error:
+                if not self.running:
+                    return
+                logger.warning("Database unavailable (%s): trying again in %.0f s.", error, wait)
+                for connection in connections.all(initialized_only=True):
+                    try:
+                        connection.close()
+                    except Exception:  # a broken connection has nothing to close
+                        logger.debug("Closing a broken connection failed", exc_info=True)
+                time.sleep(wait)
+                wait = min(wait * 2, LONGEST_WAIT)
+
+
+class Command(db_worker.Command):
+    help = "Run the background worker (db_worker, through database outages)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # The library's handle() builds its Worker by that name: this process is the
+        # worker and nothing else, so it is given ours for the process's life.
+        db_worker.Worker = SteadyWorker
+        super().handle(*args, **options)
