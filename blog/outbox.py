@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 from django_tasks import task
@@ -149,6 +150,9 @@ def send_rows(ids: Sequence[int]) -> int:
         .order_by("pk")
     )
     sent = 0
+    # The rows whose e-mail has gone to the server (or may have): the others are
+    # released if the database fails under the batch (see below).
+    tried: set[int] = set()
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -167,6 +171,7 @@ def send_rows(ids: Sequence[int]) -> int:
                 _finish(row, Status.CANCELLED, error="The follower has unsubscribed.")
                 continue
             message.connection = connection
+            tried.add(row.pk)
             try:
                 message.send()
             except smtplib.SMTPRecipientsRefused as error:
@@ -179,6 +184,16 @@ def send_rows(ids: Sequence[int]) -> int:
                 raise
             _finish(row, Status.SENT)
             sent += 1
+    except (OperationalError, InterfaceError):
+        # The database went (a killed session, a restart): what this batch claimed and
+        # never sent waits again, for the task's next run (the worker gives it back).
+        untried = [row.pk for row in rows if row.status == Status.SENDING and row.pk not in tried]
+        steadily(
+            lambda: OutgoingMail.objects.filter(
+                pk__in=untried, claim=token, status=Status.SENDING
+            ).update(status=Status.QUEUED, claim="")
+        )
+        raise
     except (smtplib.SMTPException, OSError) as error:
         # The server is down, slow or refusing for now: all that is left waits.
         waiting = [row for row in rows if row.status == Status.SENDING]
@@ -263,8 +278,10 @@ def retry(rows: list[OutgoingMail], error: BaseException) -> None:
             row.status = Status.QUEUED
             row.next_attempt_at = now + retry_delay(row.attempts)
             again.setdefault(row.next_attempt_at, []).append(row.pk)
-    OutgoingMail.objects.bulk_update(
-        rows, ["attempts", "last_error", "claim", "status", "next_attempt_at"]
+    steadily(
+        lambda: OutgoingMail.objects.bulk_update(
+            rows, ["attempts", "last_error", "claim", "status", "next_attempt_at"]
+        )
     )
     for when, ids in again.items():
         enqueue(ids, run_after=when)
@@ -337,8 +354,33 @@ def _finish(row: OutgoingMail, status: str, *, error: str = "") -> None:
         fields["sent_at"] = timezone.now()
     if status != Status.SENT:
         fields["attempts"] = row.attempts + 1
-    # Each row as soon as it is done: a worker stopped after this e-mail never sends it again.
-    OutgoingMail.objects.filter(pk=row.pk).update(**fields)
+    # Each row as soon as it is done: a worker stopped after this e-mail never sends it
+    # again. The server has answered: what it said must be kept, through a database
+    # connection lost meanwhile (a PostgreSQL session killed, a restart) if it can be.
+    steadily(lambda: OutgoingMail.objects.filter(pk=row.pk).update(**fields))
+
+
+# A lost connection's writes are tried again this long apart (then the error stands).
+STEADY_WAITS = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
+def steadily(write: Callable[[], Any]) -> Any:
+    """Run ``write``; where the database connection was lost (OperationalError,
+    InterfaceError) and no transaction is open (the worker's autocommit: inside one,
+    the transaction is lost anyway), reconnect and run it again, a few times."""
+    for wait in (*STEADY_WAITS, None):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if wait is None or connection.in_atomic_block:
+                raise
+            logger.warning("Database connection lost while recording e-mail: reconnecting")
+            try:
+                connection.close()
+            except Exception:  # a connection killed under it may fail to close, too
+                connection.connection = None
+            time.sleep(wait)
+    return None
 
 
 def _fail_or_retry(row: OutgoingMail, error: smtplib.SMTPException, *, permanent: bool) -> None:

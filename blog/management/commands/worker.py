@@ -6,9 +6,10 @@ a PostgreSQL restart, or a session killed by an administrator, would stop the si
 e-mail until someone starts the worker again (and `make serve` stops the whole site when
 its worker dies). This one logs the error, drops its connections and tries again, a
 second later and then up to half a minute apart, for as long as it is not asked to
-stop. A task that was running when the database went stays claimed; the worker's round
-(blog.upkeep) queues its e-mail again once its claim is old. Everything else, SIGTERM
-finishing the current task included, is the library's.
+stop. A task that was running when the database went is given back to the queue once
+it is back, and run again (each of the site's tasks may be); e-mail it had claimed and
+not marked is queued again by the worker's round (blog.upkeep) once its claim is old.
+Everything else, SIGTERM finishing the current task included, is the library's.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import time
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
+from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +30,21 @@ LONGEST_WAIT = 30.0
 
 
 class SteadyWorker(db_worker.Worker):
+    # The task being run: if the database goes while it runs, it is given back to the
+    # queue once the database is back (every task of the site's may run twice: e-mail
+    # rows are claimed, mailings marked started, in their own transactions).
+    interrupted: object = None
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        self.interrupted = db_task_result.pk
+        super().run_task(db_task_result)
+        self.interrupted = None
+
     def run(self) -> None:
         wait = FIRST_WAIT
         while self.running:
             try:
+                self.give_back()
                 super().run()
                 return
             except (OperationalError, InterfaceError) as error:
@@ -44,6 +58,14 @@ class SteadyWorker(db_worker.Worker):
                         logger.debug("Closing a broken connection failed", exc_info=True)
                 time.sleep(wait)
                 wait = min(wait * 2, LONGEST_WAIT)
+
+    def give_back(self) -> None:
+        """The task the database went away under, ready to run again."""
+        if self.interrupted is not None:
+            DBTaskResult.objects.filter(
+                pk=self.interrupted, status=TaskResultStatus.RUNNING
+            ).update(status=TaskResultStatus.READY)
+            self.interrupted = None
 
 
 class Command(db_worker.Command):
