@@ -97,14 +97,19 @@ def enqueue(ids: Sequence[int], *, run_after: datetime | None = None) -> None:
     """Have a worker send the rows ``ids``, in batches, at ``run_after`` (or now)."""
     ids = list(ids)
     for start in range(0, len(ids), BATCH_SIZE):
-        _enqueue(ids[start : start + BATCH_SIZE], run_after)
+        # Where the backend cannot defer (the unit tests'), rows keep their next attempt
+        # for `manage.py send_queued_mail` or the admin's "Send again now".
+        enqueue_task(deliver, ids[start : start + BATCH_SIZE], run_after=run_after)
 
 
-def _enqueue(ids: list[int], run_after: datetime | None) -> None:
-    # The rows keep their next attempt when the backend cannot defer: `manage.py
-    # send_queued_mail` (or the admin's "Send again now") sends them. Only the unit
-    # tests' backend defers nothing.
-    enqueue_task(deliver, ids, run_after=run_after)
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers that let a mail program offer its own "Unsubscribe" button (RFC
+    2369), which posts ``List-Unsubscribe=One-Click`` to ``url`` (absolute) with no
+    sign-in and no page (RFC 8058): on comment follow-ups and followers' e-mail alike."""
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def enqueue_task(task_: Task, *args: Any, run_after: datetime | None = None) -> bool:

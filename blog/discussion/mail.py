@@ -100,7 +100,7 @@ def notify_comment_followers(comment: Comment) -> None:
             text_template.render(context),
             xtd_settings.COMMENTS_XTD_FROM_EMAIL,
             [email],
-            headers=unsubscribe_headers(mute_url),
+            headers=outbox.unsubscribe_headers(absolute_url(mute_url)),
         )
         if html_template:
             message.attach_alternative(html_template.render(context), "text/html")
@@ -108,13 +108,3 @@ def notify_comment_followers(comment: Comment) -> None:
     # Sent by the worker (blog.outbox): a discussion with many followers costs the
     # reader whose comment it is one insert, whatever the mail server is doing.
     outbox.send_many(messages, kind=OutgoingMail.Kind.COMMENT_FOLLOWUP)
-
-
-def unsubscribe_headers(mute_path: str) -> dict[str, str]:
-    """The headers that let a mail program offer its own "unsubscribe" button
-    (RFC 2369), which posts ``List-Unsubscribe=One-Click`` to the mute address without
-    opening a page (RFC 8058; views.mute accepts it)."""
-    return {
-        "List-Unsubscribe": f"<{absolute_url(mute_path)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core import signing
 from django.urls import reverse
 
+from .. import outbox
 from ..converters import parse_id
 from ..models import Follower
 from ..sites import absolute_url
@@ -104,7 +105,4 @@ def unsubscribe_url(follower: Follower) -> str:
 def unsubscribe_headers(follower: Follower) -> dict[str, str]:
     """RFC 2369 and RFC 8058: a mail program's own "Unsubscribe" button, which posts
     ``List-Unsubscribe=One-Click`` to the link, no sign-in and no page."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(follower)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return outbox.unsubscribe_headers(unsubscribe_url(follower))
