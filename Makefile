@@ -60,16 +60,18 @@ wrk:
 
 ## Debian's nginx, in front of gunicorn in `make serve` (and the tests that start it).
 ## Without root or apt-get it says so; the server's tests are then skipped, except in CI
-## (CI=true), where they fail.
+## (CI=true), where they fail. With its Lua module: nginx's own page cache fills each
+## reader's CSRF token with it (tools/front_csrf.lua).
 nginx:
-	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	@if ! { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } \
+	    || [ ! -e /usr/lib/nginx/modules/ngx_http_lua_module.so ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's nginx for make serve..."; \
+	    echo "Installing Debian's nginx and its Lua module for make serve..."; \
 	    (timeout 900 apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      timeout 900 apt-get install -y -qq nginx >/dev/null) \
-	    || echo "nginx could not be installed (apt-get install nginx)." >&2; \
+	      timeout 900 apt-get install -y -qq nginx libnginx-mod-http-lua >/dev/null) \
+	    || echo "nginx could not be installed (apt-get install nginx libnginx-mod-http-lua)." >&2; \
 	  else \
-	    echo "No nginx, and no root to install it: apt-get install nginx (as root)." >&2; \
+	    echo "No nginx with Lua, and no root to install it: apt-get install nginx libnginx-mod-http-lua (as root)." >&2; \
 	  fi; \
 	fi
 

@@ -451,3 +451,157 @@ def test_anonymous_pages_through_nginx_come_from_the_page_cache(stack, prepared)
     finally:
         with sqlite3.connect(database) as db:
             db.execute("UPDATE blog_post SET title = ? WHERE id = ?", (title, pk))
+
+
+# -- nginx's own page cache ---------------------------------------------------------------
+
+
+def form_tokens(page: bytes) -> list[str]:
+    return [t.decode() for t in re.findall(rb'name="csrfmiddlewaretoken" value="([^"]*)"', page)]
+
+
+def csrf_cookie(headers: dict[str, str]) -> str | None:
+    cookie = SimpleCookie(headers.get("set-cookie", ""))
+    return cookie[settings.CSRF_COOKIE_NAME].value if settings.CSRF_COOKIE_NAME in cookie else None
+
+
+def front_status(port: int, path: str, **headers: str) -> tuple[str, dict[str, str], bytes]:
+    _status, headers_, body = get(port, path, **headers)
+    return headers_.get("x-front-cache-status", ""), headers_, body
+
+
+@pytest.fixture
+def front(stack) -> Running:
+    if not nginx_module.lua_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx's Lua module is missing: make nginx installs it")
+        pytest.skip("no libnginx-mod-http-lua: nginx keeps no pages")
+    return stack
+
+
+def test_nginx_keeps_anonymous_pages_and_gives_each_reader_their_own_token(front):
+    from django.middleware.csrf import _does_token_match
+
+    path = reverse("blog:archive-month", args=[2014, 4])
+    front_status(front.port, path)
+    seen: set[str] = set()
+    for _ in range(3):
+        status, headers, body = front_status(front.port, path)
+        assert status in ("HIT", "UPDATING", "MISS", "EXPIRED")
+        assert "x-front-csrf" not in headers and "x-front-csrf-cookie" not in headers
+        assert "x-accel-expires" not in headers
+        assert int(headers["content-length"]) == len(body)
+        # A reader with no cookie is given one, and the page's tokens are of its secret.
+        secret = csrf_cookie(headers)
+        tokens = form_tokens(body)
+        assert secret and tokens
+        assert all(_does_token_match(token, secret) for token in tokens)
+        seen.update(tokens)
+    assert "HIT" in {front_status(front.port, path)[0] for _ in range(5)}
+    assert len(seen) == 3 * len(tokens)  # masked afresh every time (BREACH)
+
+    # A reader with a cookie keeps it: no new one, and tokens of their secret.
+    secret = "a" * 20 + "B" * 12
+    for cookie in (secret, django_masked(secret)):
+        _status, headers, body = front_status(
+            front.port, path, Cookie=f"{settings.CSRF_COOKIE_NAME}={cookie}"
+        )
+        assert csrf_cookie(headers) is None
+        assert all(_does_token_match(token, secret) for token in form_tokens(body))
+    # A cookie Django would not read is replaced.
+    _status, headers, body = front_status(
+        front.port, path, Cookie=f"{settings.CSRF_COOKIE_NAME}=not-a-secret"
+    )
+    new = csrf_cookie(headers)
+    assert new and all(_does_token_match(token, new) for token in form_tokens(body))
+
+
+def django_masked(secret: str) -> str:
+    from django.middleware.csrf import _mask_cipher_secret
+
+    return _mask_cipher_secret(secret)
+
+
+def test_compressed_pages_never_carry_the_same_token_twice(front):
+    path = reverse("blog:post-index")
+    front_status(front.port, path)
+    bodies = [
+        gzip.decompress(front_status(front.port, path, **{"Accept-Encoding": "gzip"})[2])
+        for _ in range(3)
+    ]
+    tokens = [token for body in bodies for token in form_tokens(body)]
+    assert len(tokens) == len(set(tokens)) >= 3
+    assert len({without_csrf_tokens(body) for body in bodies}) == 1
+
+
+def test_a_form_from_a_page_nginx_kept_is_accepted(front):
+    """The footer's follow form, posted with the token and cookie nginx gave."""
+    path = reverse("blog:post-index")
+    front_status(front.port, path)
+    status, headers, body = front_status(front.port, path)
+    assert status == "HIT"
+    cookie = csrf_cookie(headers)
+    footer = body.split(b"<footer")[1]
+    form = re.search(rb'<form[^>]+action="([^"]+)"[^>]*>(.*?)</form>', footer, re.S)
+    fields = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)"', form[2]))
+    fields = {name.decode(): value.decode() for name, value in fields.items()}
+    fields.update(email="front-cache@example.org", frequency="post")
+    connection = http.client.HTTPConnection("127.0.0.1", front.port, timeout=TIMEOUT)
+    try:
+        connection.request("POST", form[1].decode(), urlencode(fields), {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"{settings.CSRF_COOKIE_NAME}={cookie}",
+        })  # fmt: skip
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 303
+    # Whoever wrote gets pages from no cache for a few seconds after.
+    assert "blog_fresh=1" in response.getheader("Set-Cookie")
+    assert front_status(front.port, path, Cookie="blog_fresh=1")[0] == "BYPASS"
+
+
+def test_readers_with_a_session_are_never_served_by_nginx(front):
+    path = reverse("blog:post-index")
+    for cookie in ("sessionid=abc", "messages=abc", "blog_fresh=1"):
+        assert front_status(front.port, path, Cookie=cookie)[0] == "BYPASS", cookie
+    assert front_status(front.port, path, Authorization="Basic eDp5")[0] == "BYPASS"
+
+
+def test_a_change_reaches_nginx_readers_within_a_second(front, prepared):
+    """A change committed behind nginx (a new title and content token, as the write path
+    commits them) is served within a second or so: nginx keeps a page to the end of the
+    second it was built in."""
+    import sqlite3
+
+    database = prepared["DATABASE_URL"].removeprefix("sqlite:///")
+    path = reverse("blog:post-index")
+    front_status(front.port, path)
+    with sqlite3.connect(database) as db:
+        [(pk, title)] = db.execute("SELECT id, title FROM blog_post WHERE title != '' LIMIT 1")
+        db.execute("UPDATE blog_post SET title = ? WHERE id = ?", ("Seen by nginx", pk))
+        db.execute("UPDATE blog_contentversion SET token = ?", ("front-cache-test",))
+    changed = time.monotonic()
+    try:
+        deadline = changed + 5  # the bound of the wait, not of the promise
+        while time.monotonic() < deadline and b"Seen by nginx" not in get(front.port, path)[2]:
+            time.sleep(0.05)
+        # Within a second of the commit, and the time of one build: 2 s leaves a margin
+        # for a loaded machine.
+        assert time.monotonic() - changed < 2
+    finally:
+        with sqlite3.connect(database) as db:
+            db.execute("UPDATE blog_post SET title = ? WHERE id = ?", (title, pk))
+            db.execute("UPDATE blog_contentversion SET token = ?", ("front-cache-test-2",))
+
+
+def test_pages_django_does_not_store_nginx_does_not_keep(front):
+    from django.middleware.csrf import _does_token_match
+
+    path = reverse("blog:post-index") + "?utm_source=newsletter"  # not a canonical address
+    for _ in range(3):
+        status, headers, body = front_status(front.port, path)
+        assert status in ("MISS", "EXPIRED")
+        secret = csrf_cookie(headers)
+        assert all(_does_token_match(token, secret) for token in form_tokens(body))

@@ -42,6 +42,20 @@ GZIP_TYPES = (
 )
 # Where Debian installs it, for shells without /usr/sbin on their PATH.
 DEBIAN_NGINX = Path("/usr/sbin/nginx")
+# Debian's Lua module (libnginx-mod-http-lua) and the kit it needs: the front cache fills
+# each reader's CSRF token with it (tools/front_csrf.lua).
+LUA_MODULES = (
+    Path("/usr/lib/nginx/modules/ndk_http_module.so"),
+    Path("/usr/lib/nginx/modules/ngx_http_lua_module.so"),
+)
+TOOLS = Path(__file__).resolve().parent
+# The cookies that make a request the reader's own (blog.pagecache): a session, messages
+# waiting, a write in the last seconds (FRESH_COOKIE). tests/test_front.py checks them
+# against the settings.
+SESSION_COOKIE = "sessionid"
+MESSAGES_COOKIE = "messages"
+FRESH_COOKIE = "blog_fresh"
+CSRF_COOKIE = "csrftoken"
 INSTALL_HINT = (
     "make serve runs Debian's nginx in front of gunicorn, and no nginx was found: "
     "`apt-get install nginx` (as root), or `make nginx`, which does it when run as root."
@@ -67,9 +81,25 @@ class Media(NamedTuple):
     root: Path
 
 
-def nginx_config(runtime: Path, port: int, socket: Path, media: Media | None = None) -> str:
+def lua_available() -> bool:
+    return all(module.exists() for module in LUA_MODULES)
+
+
+def nginx_config(
+    runtime: Path,
+    port: int,
+    socket: Path,
+    media: Media | None = None,
+    *,
+    front_cache: bool = True,
+    bench_static: Path | None = None,
+) -> str:
     """The whole configuration: nginx on 127.0.0.1:port, gunicorn on the Unix socket,
-    and the uploaded images (``media``) served from their folder."""
+    the uploaded images (``media``) served from their folder, and, with ``front_cache``
+    (and Debian's Lua module installed), anonymous readers' pages kept by nginx
+    (``_front_cache``). ``bench_static``: a folder served at /bench-static/, for the
+    benchmark's references only (bench/)."""
+    front_cache = front_cache and lua_available()
     # Run by root, nginx's workers would become `nobody`, who cannot reach the socket in
     # this run's private directory: they stay the user who started `make serve`.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
@@ -77,8 +107,10 @@ def nginx_config(runtime: Path, port: int, socket: Path, media: Media | None = N
         f"    {kind}_temp_path {runtime / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    modules = "\n".join(f"load_module {module};" for module in LUA_MODULES) if front_cache else ""
     return f"""# Written by tools/nginx.py for one run of `make serve`; not to be edited.
 {user}
+{modules}
 worker_processes auto;
 pid {runtime / "nginx.pid"};
 error_log stderr warn;
@@ -100,12 +132,16 @@ http {{
     client_body_timeout {CLIENT_TIMEOUT}s;
     send_timeout {CLIENT_TIMEOUT}s;
     keepalive_timeout 15s;
+    keepalive_requests 10000;
     reset_timedout_connection on;
+    sendfile on;
+    tcp_nopush on;
     # Larger bodies are refused with 413 from their Content-Length, before any is read.
     client_max_body_size {MAX_BODY_BYTES};
 
     # Compressed only on the way out. Pages that carry a CSRF token are safe to compress
-    # (BREACH) because Django masks the token afresh in every response.
+    # (BREACH) because the token is masked afresh in every response, by Django or, in
+    # the pages nginx keeps, by tools/front_csrf.lua.
     gzip on;
     gzip_vary on;
     gzip_proxied any;
@@ -116,12 +152,13 @@ http {{
     upstream gunicorn {{
         server unix:{socket};
     }}
-
+{_front_cache_http(runtime) if front_cache else ""}
     server {{
         listen 127.0.0.1:{port};
 
-{_media_location(media) if media else ""}
+{_media_location(media) if media else ""}{_bench_location(bench_static) if bench_static else ""}
         location / {{
+{_FRONT_CACHE_LOCATION if front_cache else _NO_FRONT_CACHE}
             proxy_pass http://gunicorn;
             # Whole requests to gunicorn, whole responses from it.
             proxy_request_buffering on;
@@ -167,7 +204,89 @@ def _media_location(media: Media) -> str:
         }}"""
 
 
-def write_config(runtime: Path, port: int, socket: Path, media: Media | None = None) -> Path:
+_SKIP_WHEN = ":".join(
+    [
+        "$request_method",
+        *(f"$cookie_{name}" for name in (SESSION_COOKIE, MESSAGES_COOKIE, FRESH_COOKIE)),
+        "$http_authorization",
+    ]
+)
+
+
+def _front_cache_http(runtime: Path) -> str:
+    return f"""
+    # The front cache: anonymous readers' pages, kept by nginx (see _FRONT_CACHE_LOCATION).
+    lua_package_path "{TOOLS}/?.lua;;";
+    init_by_lua_block {{ require("front_csrf") }}
+    proxy_cache_path {runtime / "pages"} levels=1:2 keys_zone=pages:16m max_size=512m
+                     inactive=10m use_temp_path=off;
+    # Requests nginx may answer from its cache: GET or HEAD, by a reader with none of the
+    # cookies that make a page their own, and no credentials.
+    map "{_SKIP_WHEN}" $front_cache_skip {{
+        "~^(GET|HEAD)::::$" 0;
+        default 1;
+    }}
+    map $front_cache_skip $front_cache_request {{
+        0 1;
+        default "";
+    }}
+"""
+
+
+# Why nginx's own cache (proxy_cache), and not nginx reading the pages Django stores
+# (srcache, memc, Redis from Lua): it serves a page from memory and the file cache with
+# no round trip to anything, so at the rate of a static file; it works whatever cache
+# Django has (the default keeps pages in each process's memory, where nginx cannot read
+# them); and its "use stale while updating" is the single flight after a change.
+#
+# Freshness: Django says how long to keep each page (X-Accel-Expires: to the end of the
+# second it was built in), so no one is given a page older than a second, save while
+# its replacement is built: the first request after that second goes to Django, and
+# the others get the page as it was meanwhile (use_stale updating), never longer. A
+# reader with a session, messages, or a write in the last few seconds (FRESH_COOKIE) is
+# passed to Django, whose page cache is never stale. What Django sends for nginx to keep
+# has the CSRF fields' placeholder in place of a token, and nothing of the reader's (no
+# cookie: nginx keeps nothing that comes with Set-Cookie); front_csrf.lua fills it.
+_FRONT_CACHE_LOCATION = f"""            proxy_cache pages;
+            proxy_cache_key $scheme$http_host$request_uri;
+            proxy_cache_bypass $front_cache_skip;
+            proxy_no_cache $front_cache_skip;
+            proxy_cache_use_stale updating;
+            # Only X-Accel-Expires says what is kept: the browser's headers (private,
+            # no-cache) are the reader's, and Vary: Cookie is covered by the skip above.
+            proxy_ignore_headers Cache-Control Expires Vary;
+            proxy_set_header X-Front-Cache $front_cache_request;
+            rewrite_by_lua_block {{ require("front_csrf").request("{CSRF_COOKIE}") }}
+            header_filter_by_lua_block {{ require("front_csrf").header() }}
+            body_filter_by_lua_block {{ require("front_csrf").body() }}
+            add_header X-Front-Cache-Status $upstream_cache_status always;"""
+
+
+# Without it, no reader may ask Django for the page nginx would keep.
+_NO_FRONT_CACHE = '            proxy_set_header X-Front-Cache "";'
+
+
+def _bench_location(folder: Path) -> str:
+    return f"""
+        location /bench-static/ {{
+            alias {folder}/;
+            default_type text/html;
+        }}"""
+
+
+def write_config(
+    runtime: Path,
+    port: int,
+    socket: Path,
+    media: Media | None = None,
+    *,
+    front_cache: bool = True,
+    bench_static: Path | None = None,
+) -> Path:
     config = runtime / "nginx.conf"
-    config.write_text(nginx_config(runtime, port, socket, media))
+    config.write_text(
+        nginx_config(
+            runtime, port, socket, media, front_cache=front_cache, bench_static=bench_static
+        )
+    )
     return config

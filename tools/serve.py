@@ -180,7 +180,15 @@ def running_stack(
         # ones it has, and the worker finishes the e-mails it is sending.
         with stopped_after(stop_timeout) as servers:
             sock = runtime / "gunicorn.sock"
-            config = write_config(runtime, port, sock, media_settings(env))
+            config = write_config(
+                runtime,
+                port,
+                sock,
+                media_settings(env),
+                # BLOG_FRONT_CACHE=0: every request to Django (measuring its own cache).
+                front_cache=env.get("BLOG_FRONT_CACHE", "1") != "0",
+                bench_static=Path(bench) if (bench := env.get("BLOG_BENCH_STATIC")) else None,
+            )
             env = {**env, "PORT": str(port), "BLOG_GUNICORN_SOCKET": str(sock)}
             worker = None
             if with_worker:

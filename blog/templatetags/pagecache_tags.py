@@ -8,7 +8,7 @@ from django.template.defaulttags import CsrfTokenNode
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ..pagecache import csrf_placeholder
+from ..pagecache import csrf_placeholder, reader_name_placeholder
 
 register = template.Library()
 
@@ -23,3 +23,15 @@ def reader_csrf_token(context: template.Context) -> SafeString:
     if placeholder is None:
         return CsrfTokenNode().render(context)
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', placeholder)
+
+
+@register.simple_tag(takes_context=True)
+def reader_name(context: template.Context) -> str:
+    """The signed-in reader's name (escaped, as every simple tag's output), or, on a page
+    the page cache may store for every signed-in reader, the response's placeholder,
+    which the cache replaces with each reader's own."""
+    placeholder = reader_name_placeholder(context.get("request"))
+    if placeholder is not None:
+        return placeholder
+    user = context["user"]
+    return user.get_full_name() or user.get_username()

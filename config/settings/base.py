@@ -65,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Pages for readers with a session (signed in, staff), per audience: it needs the
+    # user; before X-Frame-Options, whose header the pages it stores keep.
+    "blog.pagecache.SignedInPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a refused sign-in into its lockout page.
     "axes.middleware.AxesMiddleware",
