@@ -54,7 +54,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.http.request import split_domain_port
 from django.middleware.csrf import CSRF_TOKEN_LENGTH, CsrfViewMiddleware, get_token
@@ -235,14 +235,14 @@ def _token_row(*, lock: bool = False) -> tuple[str, int | None] | None:
         return cursor.fetchone()
 
 
-def _token_in_cache() -> bool:
+def token_in_cache() -> bool:
     """Whether the token is read from the cache: only from one every process shares. A
     process's own memory would keep its token after another process changed it."""
     return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
 def _forget_token() -> None:
-    if _token_in_cache():
+    if token_in_cache():
         _cache_call("delete", TOKEN_KEY)
 
 
@@ -252,12 +252,17 @@ def _publish_token() -> None:
     the cache gets is the database's, never an older one. A reader that read the old
     token before the commit only ever *adds* it (``_token``), which fails once this has
     run."""
-    if not _token_in_cache():
+    if not token_in_cache():
         return
-    with transaction.atomic():
-        row = _token_row(lock=True)
-        if row is not None:
-            _cache_call("set", TOKEN_KEY, tuple(row), TOKEN_SECONDS)
+    try:
+        with transaction.atomic():
+            row = _token_row(lock=True)
+            if row is not None:
+                _cache_call("set", TOKEN_KEY, tuple(row), TOKEN_SECONDS)
+    except DatabaseError:
+        # The write is committed whatever happens here: readers go to the database.
+        logger.warning("Could not publish the page cache's token", exc_info=True)
+        _forget_token()
 
 
 def _token(cached: tuple[str, int | None] | None = None) -> str:
@@ -269,14 +274,14 @@ def _token(cached: tuple[str, int | None] | None = None) -> str:
         # post or closed a discussion.
         invalidate()
         return _token()
-    if cached is None and _token_in_cache():
+    if cached is None and token_in_cache():
         _cache_call("add", TOKEN_KEY, tuple(row), TOKEN_SECONDS)
     return row[0]
 
 
 def current_token() -> str:
     """The token pages are cached under now."""
-    return _token(_cache_call("get", TOKEN_KEY) if _token_in_cache() else None)
+    return _token(_cache_call("get", TOKEN_KEY) if token_in_cache() else None)
 
 
 # Cached fragments -------------------------------------------------------------------
@@ -565,8 +570,8 @@ def _revalidate_every_time(response: HttpResponse, entry: Entry) -> None:
         patch_cache_control(response, public=True)
 
 
-def _response(request: HttpRequest, entry: Entry) -> HttpResponse:
-    content = _fill(request, entry.parts, entry.kinds)
+def _response(entry: Entry, content: bytes) -> HttpResponse:
+    """``entry`` as a response, with ``content`` (the page, its cuts filled)."""
     response = HttpResponse(content, status=entry.status)
     for name, value in entry.headers:
         response[name] = value
@@ -603,12 +608,7 @@ def _front_response(entry: Entry, *, keep: bool = True) -> HttpResponse:
     the placeholder on. It keeps the page until the end of this second; not at all
     unless ``keep`` (the page as it was, while it is built again)."""
     placeholder = secrets.token_hex(CSRF_TOKEN_LENGTH // 2)
-    content = placeholder.encode().join(entry.parts)
-    response = HttpResponse(content, status=entry.status)
-    for name, value in entry.headers:
-        response[name] = value
-    response["Content-Length"] = str(len(content))
-    _revalidate_every_time(response, entry)
+    response = _response(entry, placeholder.encode().join(entry.parts))
     if entry.private:
         response[FRONT_CSRF_HEADER] = placeholder
         response[FRONT_COOKIE_HEADER] = _csrf_cookie_template()
@@ -677,7 +677,7 @@ class _PageCache:
         if response is not None:  # 304 Not Modified
             _revalidate_every_time(response, entry)
             return response
-        return _response(request, entry)
+        return _response(entry, _fill(request, entry.parts, entry.kinds))
 
 
 def _for_the_front(request: HttpRequest, entry: Entry) -> bool:
@@ -712,7 +712,7 @@ class PageCacheMiddleware(_PageCache):
             ):
                 _mark_fresh(response)
             return response
-        if _token_in_cache():  # the token and the page in one round trip
+        if token_in_cache():  # the token and the page in one round trip
             found = _cache_call("get_many", [TOKEN_KEY, key]) or {}
             token, entry = _token(found.get(TOKEN_KEY)), found.get(key)
         else:

@@ -23,7 +23,7 @@ import os
 import pwd
 import shutil
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # The largest legitimate request is the editor's image upload: MARKDOWNX_UPLOAD_MAX_SIZE
 # (5 MB) plus the multipart envelope; a megabyte of margin covers it (tests/test_front.py
@@ -275,18 +275,9 @@ def _bench_location(folder: Path) -> str:
 
 
 def write_config(
-    runtime: Path,
-    port: int,
-    socket: Path,
-    media: Media | None = None,
-    *,
-    front_cache: bool = True,
-    bench_static: Path | None = None,
+    runtime: Path, port: int, socket: Path, media: Media | None = None, **options: Any
 ) -> Path:
+    """``nginx_config(...)`` (``options``: its keyword arguments) in the run's folder."""
     config = runtime / "nginx.conf"
-    config.write_text(
-        nginx_config(
-            runtime, port, socket, media, front_cache=front_cache, bench_static=bench_static
-        )
-    )
+    config.write_text(nginx_config(runtime, port, socket, media, **options))
     return config
