@@ -91,7 +91,7 @@ AUDIENCE_PERMISSIONS = ("blog.change_post", "blog.change_page", "django_comments
 AUDIENCE_SECONDS = 60
 # The token's copy in a shared cache (Redis). It expires so that a writer that died
 # between its commit and publishing the token cannot leave the old one for long.
-TOKEN_KEY = "content-token"
+TOKEN_KEY = "content-token"  # nosec B105 # a cache key, not a password
 TOKEN_SECONDS = 10
 # While one request builds a page again after a change, the others get the page as it
 # was: for as long as that takes, or this long if the request never finishes.
@@ -106,7 +106,7 @@ FRESH_SECONDS = 3
 FRONT_REQUEST_HEADER = "X-Front-Cache"
 FRONT_CSRF_HEADER = "X-Front-Csrf"
 FRONT_COOKIE_HEADER = "X-Front-Csrf-Cookie"
-FRONT_SECRET = "__secret__"
+FRONT_SECRET = "__secret__"  # nosec B105 # where nginx puts the reader's secret
 
 
 # The version ------------------------------------------------------------------------

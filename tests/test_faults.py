@@ -33,6 +33,7 @@ from django_comments_xtd.signals import confirmation_received
 from blog.discussion.plaintext import quoted
 from blog.faults.dbfaults import RETRY_AFTER_SECONDS
 from blog.models import Comment, UsedConfirmationLink
+from blog.pagecache import token_in_cache
 from config.settings.base import cache_from_url
 from tools.serve import free_port
 
@@ -138,13 +139,27 @@ def database_down() -> Iterator[None]:
 @on_postgresql
 class PostgreSQLFaultTests(FaultTestCase):
     def test_a_session_killed_between_requests_costs_one_503_never_a_500(self):
-        url = self.post.get_absolute_url()
-        self.assertEqual(self.client.get(url).status_code, 200)
+        self.assertEqual(self.client.get(self.post.get_absolute_url()).status_code, 200)
         terminate(connection)
+        # A page not in the page cache yet: built, it needs the database.
+        url = reverse("blog:post-index")
         with self.assertLogs("django.request", "ERROR") as logs:
             self.assert_503_page(self.client.get(url))
         self.assertIn("Service Unavailable", logs.output[0])
         self.assertEqual(self.client.get(url).status_code, 200)
+
+    @unittest.skipUnless(token_in_cache(), "the token is read from the database")
+    def test_with_the_token_in_redis_a_cached_page_needs_no_session(self):
+        url = self.post.get_absolute_url()
+        self.assertEqual(self.client.get(url).status_code, 200)
+        terminate(connection)
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.client.get(url).status_code, 200)
+        self.assertEqual(len(queries), 0)
+        # The killed session is found, and replaced, by the next request that needs one.
+        with self.assertLogs("django.request", "ERROR"):
+            self.assert_503_page(self.client.get(reverse("blog:post-index")))
+        self.assertEqual(self.client.get(reverse("blog:post-index")).status_code, 200)
 
     def test_with_health_checks_a_session_killed_between_requests_goes_unnoticed(self):
         # Production's settings (CONN_HEALTH_CHECKS with CONN_MAX_AGE); the test client
