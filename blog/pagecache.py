@@ -106,6 +106,7 @@ FRESH_SECONDS = 3
 FRONT_REQUEST_HEADER = "X-Front-Cache"
 FRONT_CSRF_HEADER = "X-Front-Csrf"
 FRONT_COOKIE_HEADER = "X-Front-Csrf-Cookie"
+FRONT_OFFSETS_HEADER = "X-Front-Csrf-At"
 FRONT_SECRET = "__secret__"  # nosec B105 # where nginx puts the reader's secret
 
 
@@ -600,6 +601,17 @@ def _csrf_cookie_template() -> str:
     return morsel.OutputString()
 
 
+def _offsets(parts: tuple[bytes, ...], placeholder: str) -> list[int]:
+    """Where each placeholder starts in ``placeholder.join(parts)``: nginx fills them
+    there without searching the page, and passes the rest of it on untouched."""
+    offsets, at = [], 0
+    for part in parts[:-1]:
+        at += len(part)
+        offsets.append(at)
+        at += len(placeholder)
+    return offsets
+
+
 def _front_response(entry: Entry, *, keep: bool = True) -> HttpResponse:
     """The page for the front server (nginx, tools/nginx.py) to keep and fill: the CSRF
     fields carry one placeholder, made for this response and as long as a masked token
@@ -611,6 +623,7 @@ def _front_response(entry: Entry, *, keep: bool = True) -> HttpResponse:
     response = _response(entry, placeholder.encode().join(entry.parts))
     if entry.private:
         response[FRONT_CSRF_HEADER] = placeholder
+        response[FRONT_OFFSETS_HEADER] = ",".join(map(str, _offsets(entry.parts, placeholder)))
         response[FRONT_COOKIE_HEADER] = _csrf_cookie_template()
     if keep:
         response["X-Accel-Expires"] = f"@{int(time.time())}"

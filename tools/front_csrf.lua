@@ -1,7 +1,8 @@
 -- Each anonymous reader's own CSRF token in the pages nginx keeps (tools/nginx.py).
 --
 -- Django sends nginx a page to keep with one placeholder wherever a CSRF token goes,
--- named in X-Front-Csrf, and the cookie to set in X-Front-Csrf-Cookie
+-- named in X-Front-Csrf, where each starts in X-Front-Csrf-At, and the cookie to set in
+-- X-Front-Csrf-Cookie
 -- (blog.pagecache._front_response). On the way out of every response, whether it came
 -- from the cache or from Django, the placeholder is replaced with the reader's secret
 -- masked afresh, as Django's own get_token() masks it: no two responses carry the same
@@ -14,30 +15,37 @@
 
 local M = {}
 
+local byte, char, concat, unpack = string.byte, string.char, table.concat, unpack
+local sha1_bin = ngx.sha1_bin
+
 -- django.middleware.csrf: CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH.
 local CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 local SECRET_LENGTH = 32
-local INDEX = {}
+local CODES = { byte(CHARS, 1, -1) } -- a character's byte, by its place (from 1)
+local INDEX = {} -- a character's place (from 0), by its byte
 for i = 1, #CHARS do
-    INDEX[CHARS:byte(i)] = i - 1
+    INDEX[CODES[i]] = i - 1
 end
 
--- n characters of CHARS, uniformly (bytes of 248 and over are dropped: 248 = 4 * 62).
-local function random_string(n)
-    local ctx = ngx.ctx
-    local out = {}
-    while #out < n do
-        ctx.drawn = (ctx.drawn or 0) + 1
-        local bytes = ngx.sha1_bin(ngx.var.request_id .. ":" .. ctx.drawn)
+-- n characters of CHARS, uniformly (bytes of 248 and over are dropped: 248 = 4 * 62),
+-- from the response's own randomness (``state``: its request id and how many draws).
+local function random_string(n, state)
+    local out, count = {}, 0
+    while count < n do
+        state.drawn = state.drawn + 1
+        local bytes = sha1_bin(state.id .. ":" .. state.drawn)
         for i = 1, #bytes do
-            local b = bytes:byte(i)
-            if b < 248 and #out < n then
-                local k = b % 62 + 1
-                out[#out + 1] = CHARS:sub(k, k)
+            local b = byte(bytes, i)
+            if b < 248 then
+                count = count + 1
+                out[count] = CODES[b % 62 + 1]
+                if count == n then
+                    break
+                end
             end
         end
     end
-    return table.concat(out)
+    return char(unpack(out))
 end
 
 local function well_formed(value)
@@ -45,7 +53,7 @@ local function well_formed(value)
         return false
     end
     for i = 1, #value do
-        if not INDEX[value:byte(i)] then
+        if not INDEX[byte(value, i)] then
             return false
         end
     end
@@ -63,23 +71,21 @@ local function secret_of(cookie)
     end
     local out = {}
     for i = 1, SECRET_LENGTH do
-        local mask = INDEX[cookie:byte(i)]
-        local cipher = INDEX[cookie:byte(SECRET_LENGTH + i)]
-        local k = (cipher - mask) % 62 + 1
-        out[i] = CHARS:sub(k, k)
+        local mask = INDEX[byte(cookie, i)]
+        local cipher = INDEX[byte(cookie, SECRET_LENGTH + i)]
+        out[i] = CODES[(cipher - mask) % 62 + 1]
     end
-    return table.concat(out)
+    return char(unpack(out))
 end
 
 -- django.middleware.csrf._mask_cipher_secret
-local function masked(secret)
-    local mask = random_string(SECRET_LENGTH)
-    local out = { mask }
+local function masked(secret, state)
+    local mask = random_string(SECRET_LENGTH, state)
+    local out = {}
     for i = 1, SECRET_LENGTH do
-        local k = (INDEX[secret:byte(i)] + INDEX[mask:byte(i)]) % 62 + 1
-        out[i + 1] = CHARS:sub(k, k)
+        out[i] = CODES[(INDEX[byte(secret, i)] + INDEX[byte(mask, i)]) % 62 + 1]
     end
-    return table.concat(out)
+    return mask .. char(unpack(out))
 end
 
 local function cookie_value(name)
@@ -95,21 +101,28 @@ function M.request(cookie_name)
     end
 end
 
--- header filter: the placeholder and cookie headers are read and never sent on.
+-- header filter: the placeholder headers are read and never sent on.
 function M.header()
     local placeholder = ngx.header["X-Front-Csrf"]
+    local offsets = ngx.header["X-Front-Csrf-At"]
     local template = ngx.header["X-Front-Csrf-Cookie"]
     ngx.header["X-Front-Csrf"] = nil
+    ngx.header["X-Front-Csrf-At"] = nil
     ngx.header["X-Front-Csrf-Cookie"] = nil
-    if not placeholder or not template then
+    if not placeholder or not offsets or not template then
         return
     end
+    local at = {}
+    for offset in offsets:gmatch("%d+") do
+        at[#at + 1] = tonumber(offset)
+    end
+    local state = { id = ngx.var.request_id, drawn = 0 }
     local name = template:match("^([^=]+)=")
     local secret = secret_of(cookie_value(name))
     if not secret then
-        secret = random_string(SECRET_LENGTH)
-        local at = template:find("__secret__", 1, true)
-        local cookie = template:sub(1, at - 1) .. secret .. template:sub(at + #"__secret__")
+        secret = random_string(SECRET_LENGTH, state)
+        local start = template:find("__secret__", 1, true)
+        local cookie = template:sub(1, start - 1) .. secret .. template:sub(start + #"__secret__")
         local cookies = ngx.header["Set-Cookie"]
         if type(cookies) == "table" then
             cookies[#cookies + 1] = cookie
@@ -120,38 +133,54 @@ function M.header()
         end
         ngx.header["Set-Cookie"] = cookies
     end
-    ngx.ctx.csrf = { placeholder = placeholder, secret = secret, tail = "" }
+    -- sent: bytes of the body already passed on; next: the first placeholder not
+    -- wholly passed on; token: its masked token, once made.
+    state.placeholder, state.secret, state.at, state.next, state.sent = placeholder, secret, at, 1, 0
+    ngx.ctx.csrf = state
 end
 
--- body filter: the placeholder may be cut between two buffers, so the last bytes of
--- each (fewer than a placeholder) wait for the next.
+-- body filter: each placeholder is where Django said it starts (X-Front-Csrf-At), so
+-- the page is not searched, and a buffer with none in it is passed on untouched. A
+-- placeholder cut between two buffers gets each part of its token in its own. Bytes
+-- that are not the placeholder are never replaced.
 function M.body()
     local csrf = ngx.ctx.csrf
-    if not csrf then
+    if not csrf or csrf.next > #csrf.at then
         return
     end
-    local data = csrf.tail .. (ngx.arg[1] or "")
-    local placeholder = csrf.placeholder
-    local out, at = {}, 1
-    while true do
-        local first, last = data:find(placeholder, at, true)
-        if not first then
+    local chunk = ngx.arg[1]
+    local first = csrf.sent -- the chunk's first byte, counted from 0
+    local last = first + #chunk -- one past its last
+    csrf.sent = last
+    local placeholder, size = csrf.placeholder, #csrf.placeholder
+    local out, from = nil, 1
+    while csrf.next <= #csrf.at do
+        local start = csrf.at[csrf.next]
+        if start >= last then
             break
         end
-        out[#out + 1] = data:sub(at, first - 1)
-        out[#out + 1] = masked(csrf.secret)
-        at = last + 1
+        local stop = start + size -- one past the placeholder's last byte
+        local a, b = math.max(start, first), math.min(stop, last)
+        local i, j = a - start + 1, b - start -- the part of the placeholder in this chunk
+        if chunk:sub(a - first + 1, b - first) == placeholder:sub(i, j) then
+            csrf.token = csrf.token or masked(csrf.secret, csrf)
+            out = out or {}
+            out[#out + 1] = chunk:sub(from, a - first)
+            out[#out + 1] = csrf.token:sub(i, j)
+            from = b - first + 1
+        else
+            ngx.log(ngx.ERR, "front_csrf: no placeholder at byte ", start)
+        end
+        if stop > last then
+            break -- the rest of it is in the next chunk
+        end
+        csrf.next = csrf.next + 1
+        csrf.token = nil
     end
-    local rest = data:sub(at)
-    if ngx.arg[2] then
-        out[#out + 1] = rest
-        csrf.tail = ""
-    else
-        local keep = math.min(#rest, #placeholder - 1)
-        out[#out + 1] = rest:sub(1, #rest - keep)
-        csrf.tail = rest:sub(#rest - keep + 1)
+    if out then
+        out[#out + 1] = chunk:sub(from)
+        ngx.arg[1] = out
     end
-    ngx.arg[1] = table.concat(out)
 end
 
 return M

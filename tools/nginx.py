@@ -135,7 +135,9 @@ http {{
     keepalive_requests 10000;
     reset_timedout_connection on;
     sendfile on;
-    tcp_nopush on;
+    # Not tcp_nopush: corked, the last part of a large page waited for the reader's
+    # delayed ACK (the 10k Atom feed, 73 KB: 40 ms a request, 96 req/s, against 8,700).
+    tcp_nopush off;
     # Larger bodies are refused with 413 from their Content-Length, before any is read.
     client_max_body_size {MAX_BODY_BYTES};
 
