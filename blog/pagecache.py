@@ -108,6 +108,11 @@ FRONT_CSRF_HEADER = "X-Front-Csrf"
 FRONT_COOKIE_HEADER = "X-Front-Csrf-Cookie"
 FRONT_OFFSETS_HEADER = "X-Front-Csrf-At"
 FRONT_SECRET = "__secret__"  # nosec B105 # where nginx puts the reader's secret
+# nginx keeps a page to the end of the second it was built in (its cache counts whole
+# seconds), and its next copy is the page as it was until Django has built that one.
+# Kept only when built this far into the second, a page changed at any moment is seen
+# within (1 - this) s plus that build: within the second promised, the build under 200 ms.
+FRONT_KEEP_AFTER = 0.2
 
 
 # The version ------------------------------------------------------------------------
@@ -617,16 +622,18 @@ def _front_response(entry: Entry, *, keep: bool = True) -> HttpResponse:
     fields carry one placeholder, made for this response and as long as a masked token
     (so the length holds), named in FRONT_CSRF_HEADER with the cookie to set when the
     reader has none; nginx puts a token masked afresh in each (BREACH) and never sends
-    the placeholder on. It keeps the page until the end of this second; not at all
-    unless ``keep`` (the page as it was, while it is built again)."""
+    the placeholder on. It keeps the page until the end of this second, if no more
+    than FRONT_KEEP_AFTER of it has gone; not at all unless ``keep`` (the page as it
+    was, while it is built again)."""
     placeholder = secrets.token_hex(CSRF_TOKEN_LENGTH // 2)
     response = _response(entry, placeholder.encode().join(entry.parts))
     if entry.private:
         response[FRONT_CSRF_HEADER] = placeholder
         response[FRONT_OFFSETS_HEADER] = ",".join(map(str, _offsets(entry.parts, placeholder)))
         response[FRONT_COOKIE_HEADER] = _csrf_cookie_template()
-    if keep:
-        response["X-Accel-Expires"] = f"@{int(time.time())}"
+    now = time.time()
+    if keep and now % 1 >= FRONT_KEEP_AFTER:
+        response["X-Accel-Expires"] = f"@{int(now)}"
     return response
 
 

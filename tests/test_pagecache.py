@@ -16,6 +16,7 @@ from django.contrib.sites.models import Site
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
+from django.middleware.csrf import CSRF_TOKEN_LENGTH
 from django.test import Client, RequestFactory, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -49,7 +50,6 @@ def fresh_client() -> Client:
     client = Client()
     client.cookies["messages"] = "none-that-can-be-read"
     return client
-
 
 
 def queries_for(client: Client, url: str, **headers) -> tuple[int, object]:
@@ -220,6 +220,36 @@ class ServingTests(PageCacheTestCase):
                         self.assertContains(self.client.get(url), "Stepping up")
                     # The page's get and set, and its fragments'.
                     self.assertGreater(len(logs.output), 2)
+
+
+class FrontTests(PageCacheTestCase):
+    """What Django gives nginx to keep (tools/nginx.py; tests/test_front.py runs it)."""
+
+    def front_page(self, at: float):
+        url = self.post.get_absolute_url()
+        with time_machine.travel(at, tick=False):
+            return Client().get(url, headers={pagecache.FRONT_REQUEST_HEADER: "1"})
+
+    def test_the_csrf_fields_carry_the_placeholder_where_nginx_is_told(self):
+        response = self.front_page(NOW.timestamp() + 0.5)
+        placeholder = response[pagecache.FRONT_CSRF_HEADER].encode()
+        offsets = [int(at) for at in response[pagecache.FRONT_OFFSETS_HEADER].split(",")]
+        self.assertGreaterEqual(len(offsets), 2)  # the comment form and following by e-mail
+        self.assertEqual(len(placeholder), CSRF_TOKEN_LENGTH)  # as long as a masked token
+        content = response.content
+        self.assertEqual(content.count(placeholder), len(offsets))
+        for at in offsets:
+            self.assertEqual(content[at : at + len(placeholder)], placeholder)
+            self.assertEqual(content[at - 7 : at], b'value="')
+        self.assertNotIn("Set-Cookie", response.headers)  # nothing of a reader's to keep
+        self.assertIn("__secret__", response[pagecache.FRONT_COOKIE_HEADER])
+
+    def test_nginx_keeps_a_page_to_the_end_of_its_second_unless_built_early_in_it(self):
+        second = int(NOW.timestamp())
+        for fraction, kept in [(0.0, False), (0.19, False), (0.2, True), (0.99, True)]:
+            with self.subTest(fraction=fraction):
+                response = self.front_page(second + fraction)
+                self.assertEqual(response.get("X-Accel-Expires"), f"@{second}" if kept else None)
 
 
 class InvalidationTests(PageCacheTestCase):
@@ -588,7 +618,6 @@ class RedisTests(PageCacheTestCase):
         self.assertEqual(queries_for(Client(), url)[0], 0)
         self.after(lambda: comment_and_confirm(Client(), self.post, comment="Redis works."),
                    shows={"post": "Redis works."})  # fmt: skip
-
 
     def test_the_token_in_redis_is_the_databases_after_every_commit(self):
         self.client.get("/")

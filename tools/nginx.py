@@ -242,8 +242,8 @@ def _front_cache_http(runtime: Path) -> str:
 # them); and its "use stale while updating" is the single flight after a change.
 #
 # Freshness: Django says how long to keep each page (X-Accel-Expires: to the end of the
-# second it was built in), so no one is given a page older than a second, save while
-# its replacement is built: the first request after that second goes to Django, and
+# second it was built in, unless built in its first fifth: FRONT_KEEP_AFTER), so no one
+# is given a page older than 0.8 s, save while its replacement is built: the first request after that second goes to Django, and
 # the others get the page as it was meanwhile (use_stale updating), never longer. A
 # reader with a session, messages, or a write in the last few seconds (FRESH_COOKIE) is
 # passed to Django, whose page cache is never stale. What Django sends for nginx to keep
