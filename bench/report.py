@@ -316,7 +316,7 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return f"{value:.3g}"  # 0.497 stays 0.497 against a goal of 0.5
     return "-" if value is None else str(value)
 
 

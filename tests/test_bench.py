@@ -19,6 +19,7 @@ from bench.report import (
     goals,
     missed,
     p50_ratios,
+    shown,
     stampede_table,
     table,
 )
@@ -168,6 +169,12 @@ def test_goals_are_printed_under_their_heading_once():
     staff = next(line for line in lines if "home (staff)" in line)
     assert staff.endswith("(>= 10) MISSED")
     assert next(line for line in lines if "home (signed-in)" in line).endswith("met")
+
+
+def test_goal_values_keep_three_figures_so_a_near_miss_shows():
+    assert shown(0.497) == "0.497"
+    assert shown(352.2) == "352"
+    assert shown(True) == "yes" and shown(None) == "-"
 
 
 # -- the pages table --------------------------------------------------------------------
