@@ -28,10 +28,14 @@ run: $(STAMP)
 serve: $(STAMP) nginx
 	PORT=$(PORT) $(BIN)/python -m tools.serve
 
-## Requests/s and latency of the main pages, production server, two sizes of data; then
-## one post mailed to 10,000 followers through the worker and a local SMTP server (time,
-## the worker's peak memory, a reader's latency meanwhile).
-## `make bench BENCH_ARGS=--quick` for a short try; results in bench/results.json.
+## Requests/s and latency of the main pages, production stack (nginx's front cache in
+## front of gunicorn), two sizes of data, anonymous and with a signed-in reader's and
+## staff's sessions, beside nginx's own static files, a one-line view and WordPress's
+## figures; Django's page cache on PostgreSQL + Redis beside SQLite (skipped when they do
+## not answer); readers' latency around a comment posted under load; then one post
+## mailed to 10,000 followers (docs/performance.md). `make bench BENCH_ARGS=--quick` for
+## a short try, BENCH_ARGS="--stampede-before PATH" for the stampede in an earlier
+## checkout too; results in bench/results.json.
 bench: $(STAMP) wrk nginx
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 import http.client
 import json
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bench.data import (
     BENCH_DIR,
     DATA_DIR,
-    PAGE_KEYS,
+    LABELS,
     Page,
-    Size,
-    bench_environment,
+    Site,
     pages_for,
-    prepare_database,
-    probe,
-    write_static_copies,
+    static_copy,
+    write_tiny_file,
 )
-from bench.report import format_row
+from bench.report import add_fractions, format_row
 from tools.serve import ROOT, running_server
 
 SERVER_START_TIMEOUT = 30
@@ -42,57 +41,101 @@ class WrkOptions:
 # -- the server ---------------------------------------------------------------------
 
 
-def get(port: int, path: str, cookie: str | None = None) -> tuple[int, int]:
-    """Status and body length of one request, redirects not followed."""
+def get(port: int, path: str, cookie: str | None = None) -> tuple[int, bytes]:
+    """Status and body of one request, redirects not followed."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     try:
         connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         response = connection.getresponse()
-        return response.status, len(response.read())
+        return response.status, response.read()
     finally:
         connection.close()
+
+
+def write_static_copies(port: int, site: Site, keys: Sequence[str]) -> None:
+    """Each page as an anonymous reader gets it from the server, byte for byte, where
+    nginx serves it at /bench-static/ (it reads the file at each request: no restart)."""
+    write_tiny_file()
+    for key in keys:
+        path = site.paths.get(key)
+        if path is None:
+            continue
+        status, body = get(port, path)
+        if status == 200:
+            target = static_copy(site.size.name, key)[0]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
 
 
 # -- measuring ------------------------------------------------------------------------
 
 
-def wrk(port: int, page: Page, options: WrkOptions, duration: int) -> dict[str, Any]:
+def wrk_command(
+    port: int,
+    path: str,
+    threads: int,
+    connections: int,
+    duration: int,
+    cookie: str | None = None,
+    script: str = str(WRK_SCRIPT),
+    script_args: Sequence[str] = (),
+) -> list[str]:
     command = [
         "wrk",
-        "--threads", str(options.threads),
-        "--connections", str(options.connections),
+        "--threads", str(threads),
+        "--connections", str(connections),
         "--duration", f"{duration}s",
         "--timeout", WRK_TIMEOUT,
-        "--script", str(WRK_SCRIPT),
+        "--script", script,
     ]  # fmt: skip
-    if page.cookie:
-        command += ["--header", f"Cookie: {page.cookie}"]
-    command.append(f"http://127.0.0.1:{port}{page.path}")
+    if cookie:
+        command += ["--header", f"Cookie: {cookie}"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    return command + (["--", *script_args] if script_args else [])
+
+
+def wrk_figures(stdout: str, stderr: str = "") -> dict[str, Any]:
+    """The JSON line bench/wrk_report.lua prints."""
+    for line in stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line.removeprefix("BENCH_JSON "))
+    raise RuntimeError(f"wrk printed no figures:\n{stdout}\n{stderr}")
+
+
+def wrk(port: int, page: Page, options: WrkOptions, duration: int) -> dict[str, Any]:
+    command = wrk_command(
+        port, page.path, options.threads, options.connections, duration, page.cookie
+    )
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=duration + WRK_SLACK, check=True
     )
-    for line in result.stdout.splitlines():
-        if line.startswith("BENCH_JSON "):
-            return json.loads(line.removeprefix("BENCH_JSON "))
-    raise RuntimeError(f"wrk printed no figures:\n{result.stdout}\n{result.stderr}")
+    return wrk_figures(result.stdout, result.stderr)
 
 
 def measure(port: int, page: Page, options: WrkOptions) -> dict[str, Any]:
-    row: dict[str, Any] = {"page": page.key, "label": page.label, "path": page.path}
+    row: dict[str, Any] = {
+        "page": page.key,
+        "label": page.label,
+        "path": page.path,
+        "kind": page.kind,
+        "session": page.key.partition(":")[2] if page.kind == "session" else None,
+    }
     if page.path is None:
-        return {**row, "skipped": "no such post in this database"}
-    status, length = get(port, page.path, page.cookie)
+        return {**row, "skipped": "no such page in this database"}
+    status, body = get(port, page.path, page.cookie)
     if status != 200:
         return {**row, "skipped": f"answered {status}, not 200"}
     if options.warmup:
         wrk(port, page, options, options.warmup)
     figures = wrk(port, page, options, options.duration)
+    return {**row, "body_bytes": len(body), **summarise(figures)}
+
+
+def summarise(figures: dict[str, Any]) -> dict[str, Any]:
+    """wrk's figures as a row's: requests/s, latency in ms, errors."""
     seconds = figures["duration_us"] / 1e6
     errors = figures["errors"]
-    error_count = sum(errors.values())
     return {
-        **row,
-        "body_bytes": length,
         "requests": figures["requests"],
         "seconds": round(seconds, 3),
         "rps": round(figures["requests"] / seconds, 1),
@@ -101,37 +144,28 @@ def measure(port: int, page: Page, options: WrkOptions) -> dict[str, Any]:
         "p99_ms": round(figures["latency_us"]["p99"] / 1000, 2),
         "max_ms": round(figures["latency_us"]["max"] / 1000, 2),
         "errors": errors,
-        "flagged": error_count > 0,
+        "flagged": sum(errors.values()) > 0,
     }
 
 
-def add_fractions(rows: list[dict[str, Any]]) -> None:
-    """Each page's throughput as a fraction of its static copy's and the one-line view's."""
-    by_key = {row["page"]: row for row in rows if "rps" in row}
-    hello = by_key.get("hello", {}).get("rps")
-    for key, row in by_key.items():
-        base = key.removesuffix("-uncached").removesuffix(":static")
-        static = by_key.get(f"{base}:static", {}).get("rps")
-        row["of_static"] = round(row["rps"] / static, 3) if static else None
-        row["of_hello"] = round(row["rps"] / hello, 3) if hello else None
-
-
 def bench_size(
-    size: Size, options: WrkOptions, reseed: bool, keys: list[str] = PAGE_KEYS
+    site: Site, options: WrkOptions, keys: Sequence[str] = tuple(LABELS), sessions: bool = True
 ) -> dict[str, Any]:
-    database, seeding = prepare_database(size, reseed)
-    env = bench_environment(database)
-    found = probe(env)
-    copies = write_static_copies(size, found["bodies"])
+    """Every page of ``keys`` at one size, in the production stack with nginx's front
+    cache, beside nginx's own static files and the one-line view."""
+    size = site.size.name
     rows = []
-    log = DATA_DIR / f"server-{size.name}.log"
-    with running_server(env, log, SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT) as server:
-        port = server.port
-        for page in pages_for(found["paths"], copies):
-            if page.key.removesuffix(":static") not in keys:
-                continue
-            row = measure(port, page, options)
-            print(f"[{size.name}] {format_row(size.name, row)}", flush=True)
+    log = DATA_DIR / f"server-{size}.log"
+    with running_server(site.env, log, SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT) as server:
+        write_static_copies(server.port, site, keys)
+        for page in pages_for(site, keys, sessions):
+            row = measure(server.port, page, options)
+            print(f"[{size}] {format_row(size, row)}", flush=True)
             rows.append(row)
     add_fractions(rows)
-    return {"size": size.name, "database": str(database.relative_to(ROOT)), **seeding, "rows": rows}
+    return {
+        "size": size,
+        "database": str(site.database.relative_to(ROOT)),
+        **site.seeding,
+        "rows": rows,
+    }

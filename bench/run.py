@@ -1,15 +1,24 @@
-"""`make bench`: requests/s and latency of the main pages, production server, two sizes;
-then one post mailed to 10,000 followers (bench/mailing.py).
+"""`make bench`: the production stack under wrk, beside its references and the goals of
+issue 19; then one post mailed to 10,000 followers (bench/mailing.py).
 
-For each size of data (a SQLite file under bench/.data/, seeded once and kept), it starts
-gunicorn exactly as `make serve` does (tools/gunicorn.py, production settings) but with
-bench/urls.py's extra one-line view, on a free loopback port; checks that every page
-answers 200, warms it up, and measures it with wrk. References run in the same server:
-for each page, a static copy of it, byte for byte (served by WhiteNoise: the limit for
-a response of that size), and the one-line view (what Django costs anyway).
+For each size of data (a SQLite file under bench/.data/, seeded once and kept), it
+starts the stack exactly as `make serve` does (nginx in front of gunicorn, tools/serve.py;
+production settings) with bench/urls.py's extra one-line view, on a free loopback port,
+and measures each page with wrk (2 threads, 4 connections, keep-alive):
+
+- for an anonymous reader, from nginx's front cache; beside nginx serving a tiny static
+  file and the page's own static copy, byte for byte (BLOG_BENCH_STATIC, /bench-static/);
+- with a signed-in reader's session and with a staff user's (Django's page cache, per
+  audience), beside WordPress 6.1's figures on this machine (bench/report.py);
+- the 200-comment post built afresh, and the one-line view: what Django costs anyway.
+
+Then (each part can be skipped): Django's page cache on PostgreSQL + Redis beside SQLite
++ local memory (bench/backends.py); readers' latency around a comment posted under load,
+here and in an earlier checkout (bench/stampede.py); the mailing.
 
     python -m bench.run [--quick] [--sizes april-2014 10k] [--duration 5] [--output PATH]
-                        [--mailing-followers 10000]
+                        [--skip stampede backends mailing sessions]
+                        [--stampede-before PATH] [--mailing-followers 10000]
 """
 
 from __future__ import annotations
@@ -23,25 +32,54 @@ import sys
 import time
 from pathlib import Path
 
-from bench import mailing
-from bench.data import DATA_DIR, DEFAULT_OUTPUT, PAGE_KEYS, SIZES, bench_environment, collect_static
+from bench import mailing, stampede
+from bench.backends import bench_backends
+from bench.data import (
+    DATA_DIR,
+    DEFAULT_OUTPUT,
+    PAGE_KEYS,
+    QUICK_PAGE_KEYS,
+    SIZES,
+    collect_static,
+    prepare_site,
+)
 from bench.measure import WRK_TIMEOUT, WrkOptions, bench_size
-from bench.report import goals, machine, p50_ratios, table
+from bench.report import (
+    WORDPRESS,
+    backends_table,
+    format_goals,
+    goals,
+    machine,
+    missed,
+    p50_ratios,
+    table,
+)
 from tools import gunicorn as gunicorn_config
+
+PARTS = ("sessions", "backends", "stampede", "mailing")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small size only, 2 s runs")
+    parser.add_argument("--quick", action="store_true", help="small size, 4 pages, 2 s runs")
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), help="default: both")
     parser.add_argument("--duration", type=int, help="seconds per measured run (default 5)")
     parser.add_argument("--warmup", type=int, help="seconds of warm-up per page (default 1)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections (4)")
     parser.add_argument("--pages", nargs="+", choices=PAGE_KEYS, help="default: all")
     parser.add_argument("--workers", type=int, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--reseed", action="store_true", help="seed the databases afresh")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON")
+    parser.add_argument("--skip", nargs="+", choices=PARTS, default=[], help="parts to leave out")
+    parser.add_argument(
+        "--stampede-before",
+        type=Path,
+        help="an earlier checkout of the project: the stampede is run there too",
+    )
+    parser.add_argument(
+        "--stampede-size", choices=list(SIZES), help="default: the largest size measured"
+    )
     parser.add_argument(
         "--mailing-followers",
         type=int,
@@ -50,10 +88,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.mailing_followers is None:
         args.mailing_followers = 1000 if args.quick else mailing.FOLLOWERS
+    if not args.mailing_followers:
+        args.skip.append("mailing")
     args.sizes = args.sizes or (["april-2014"] if args.quick else list(SIZES))
+    args.stampede_size = args.stampede_size or args.sizes[-1]
+    args.pages = args.pages or (QUICK_PAGE_KEYS if args.quick else PAGE_KEYS)
     args.duration = args.duration or (2 if args.quick else 5)
     args.warmup = args.warmup if args.warmup is not None else 1
     return args
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,20 +112,36 @@ def main(argv: list[str] | None = None) -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
+    sites = {name: prepare_site(SIZES[name], args.reseed) for name in args.sizes}
     # collectstatic opens no database: any size's settings will do.
-    collect_static(bench_environment(DATA_DIR / f"{args.sizes[0]}.sqlite3"))
+    collect_static(sites[args.sizes[0]].env)
     results = [
-        bench_size(SIZES[name], options, args.reseed, args.pages or PAGE_KEYS)
-        for name in args.sizes
+        bench_size(site, options, args.pages, sessions="sessions" not in args.skip)
+        for site in sites.values()
     ]
     ratios = p50_ratios(results)
-
-    print()
+    section("Pages (req/s; ÷ copy: over its static copy from nginx; ÷ tiny: over nginx's "
+            "tiny file; ÷ WP: over WordPress 6.1)")  # fmt: skip
     print(table(results))
-    if ratios:
-        print(f"\np50 at {results[-1]['size']} / p50 at {results[0]['size']}:")
-        for page, ratio in ratios.items():
-            print(f"  {page:<20} {ratio:>6.2f}")
+
+    backends = None
+    if "backends" not in args.skip:
+        section("Django's page cache: SQLite + local memory and PostgreSQL + Redis")
+        backends = bench_backends(sites[args.sizes[0]], options, args.reseed, args.pages)
+        print(backends.get("skipped") or backends_table(backends))
+
+    stampeded = None
+    if "stampede" not in args.skip:
+        section("After a change, under load")
+        site = sites.get(args.stampede_size) or prepare_site(SIZES[args.stampede_size], False)
+        stampeded = stampede.run(site, args.stampede_before, args.quick)
+        print(stampede.summary(stampeded))
+
+    checks = goals(
+        results, ratios, backends if backends and "skipped" not in backends else None, stampeded
+    )
+    section("Goals")
+    print(format_goals(checks))
     flagged = [
         f"{result['size']} {row['page']}"
         for result in results
@@ -88,24 +150,22 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if flagged:
         print("\nRows with errors or responses other than 200: " + ", ".join(flagged))
-    checks = goals(results, ratios)
-    print("\nGoals:")
-    for check in checks:
-        verdict = "met" if check["met"] else "MISSED"
-        print(f"  {check['goal']:<50} {check['value']!s:>7} ({check['target']}) {verdict}")
 
     mailed = None
-    if args.mailing_followers:
+    if "mailing" not in args.skip:
+        section("Mailing a new post")
         mailed = mailing.run(args.mailing_followers)
-        print("\n" + mailing.summary(mailed))
+        print(mailing.summary(mailed))
 
     report = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": machine(),
         "server": {
             "workers": int(os.environ.get("WEB_CONCURRENCY") or gunicorn_config.default_workers()),
             "worker_class": gunicorn_config.worker_class,
             "settings": "bench.settings (config.settings.prod + /bench/hello/)",
+            "front": "nginx, front cache on (BLOG_FRONT_CACHE=1) but for the backends' pair",
         },
         "wrk": {
             "threads": args.threads,
@@ -113,11 +173,20 @@ def main(argv: list[str] | None = None) -> None:
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "timeout": WRK_TIMEOUT,
+            "keep_alive": True,
+        },
+        "wordpress": {
+            "req_s": WORDPRESS,
+            "source": "issue 19's table (WordPress 6.1, this machine)",
         },
         "results": results,
         "p50_ratio_large_over_small": ratios,
+        "backends": backends,
+        "stampede": stampeded,
         "goals": checks,
+        "missed": missed(checks),
         "mailing": mailed,
+        "skipped": sorted(set(args.skip)),
         "elapsed_s": round(time.monotonic() - started, 1),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
