@@ -141,19 +141,29 @@ def deliver(ids: list[int]) -> int:
 def send_rows(ids: Sequence[int]) -> int:
     token = uuid.uuid4().hex
     now = timezone.now()
-    claimed = OutgoingMail.objects.filter(pk__in=list(ids), status=Status.QUEUED).update(
-        status=Status.SENDING, claim=token, claimed_at=now
-    )
-    if not claimed:
-        return 0
-    rows = list(
-        OutgoingMail.objects.filter(claim=token, status=Status.SENDING)
-        # A mailing's e-mail is built from these (blog.following.mailing): its post
-        # without its text, which is read once per mailing, not once per e-mail.
-        .select_related("mailing__post", "follower__tag")
-        .defer("mailing__post__body", "mailing__post__body_html")
-        .order_by("pk")
-    )
+    try:
+        claimed = OutgoingMail.objects.filter(pk__in=list(ids), status=Status.QUEUED).update(
+            status=Status.SENDING, claim=token, claimed_at=now
+        )
+        if not claimed:
+            return 0
+        rows = list(
+            OutgoingMail.objects.filter(claim=token, status=Status.SENDING)
+            # A mailing's e-mail is built from these (blog.following.mailing): its post
+            # without its text, which is read once per mailing, not once per e-mail.
+            .select_related("mailing__post", "follower__tag")
+            .defer("mailing__post__body", "mailing__post__body_html")
+            .order_by("pk")
+        )
+    except (OperationalError, InterfaceError):
+        # The database went as the batch was claimed: what the server kept of the claim
+        # (its answer may be what was lost) was never tried, and waits again.
+        steadily(
+            lambda: OutgoingMail.objects.filter(claim=token, status=Status.SENDING).update(
+                status=Status.QUEUED, claim=""
+            )
+        )
+        raise
     sent = 0
     # The rows whose e-mail has gone to the server (or may have): the others are
     # released if the database fails under the batch (see below).

@@ -23,16 +23,17 @@ from contextlib import contextmanager
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection
 from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_comments.signals import comment_will_be_posted
 from django_comments_xtd.signals import confirmation_received
 
+from blog import outbox
 from blog.discussion.plaintext import quoted
 from blog.faults.dbfaults import RETRY_AFTER_SECONDS
-from blog.models import Comment, UsedConfirmationLink
+from blog.models import Comment, OutgoingMail, UsedConfirmationLink
 from blog.pagecache import token_in_cache
 from config.settings.base import cache_from_url
 from tools.serve import free_port
@@ -206,6 +207,31 @@ class PostgreSQLFaultTests(FaultTestCase):
         self.assertEqual(self.client.post(link).status_code, 302)
         self.assertContains(self.client.post(link), "This link has already been used")
         self.assertEqual(Comment.objects.filter(comment=TEXT.strip()).count(), 1)
+
+    def test_e_mail_claimed_as_the_session_is_killed_waits_again_untried(self):
+        row = OutgoingMail.objects.create(
+            kind=OutgoingMail.Kind.choices[0][0], to="rita@example.org", subject="Hello"
+        )
+        killed = []
+
+        def kill_after_the_claim(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            if not killed and sql.startswith("UPDATE") and "claim" in sql:
+                killed.append(sql)  # the claim is committed; the session goes
+                terminate(connection)
+            return result
+
+        with (
+            connection.execute_wrapper(kill_after_the_claim),
+            self.assertLogs("blog.outbox", "WARNING"),  # reconnected to release it
+            self.assertRaises(OperationalError),  # the worker gives the task back
+        ):
+            outbox.send_rows([row.pk])
+        self.assertTrue(killed)
+        row.refresh_from_db()
+        self.assertEqual((row.status, row.claim), (OutgoingMail.Status.QUEUED, ""))
+        self.assertEqual(mail.outbox, [])
+        self.assertEqual(outbox.send_rows([row.pk]), 1)  # the next run sends it
 
     def test_with_the_database_down_a_comment_gets_its_text_back_in_a_form(self):
         data = form_data(self.post, comment=TEXT)
