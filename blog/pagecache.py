@@ -102,11 +102,10 @@ BUILD_SECONDS = 5
 FRESH_COOKIE = "blog_fresh"
 FRESH_SECONDS = 3
 # Between Django and nginx (tools/nginx.py): nginx's request for a page it will keep,
-# and the response's placeholder of the CSRF fields and cookie to set.
+# and the response's header saying how to fill it (_front_response; one header, read
+# and removed once by tools/front_csrf.lua for every response it sends).
 FRONT_REQUEST_HEADER = "X-Front-Cache"
 FRONT_CSRF_HEADER = "X-Front-Csrf"
-FRONT_COOKIE_HEADER = "X-Front-Csrf-Cookie"
-FRONT_OFFSETS_HEADER = "X-Front-Csrf-At"
 FRONT_SECRET = "__secret__"  # nosec B105 # where nginx puts the reader's secret
 # nginx keeps a page to the end of the second it was built in (its cache counts whole
 # seconds), and its next copy is the page as it was until Django has built that one.
@@ -620,17 +619,17 @@ def _offsets(parts: tuple[bytes, ...], placeholder: str) -> list[int]:
 def _front_response(entry: Entry, *, keep: bool = True) -> HttpResponse:
     """The page for the front server (nginx, tools/nginx.py) to keep and fill: the CSRF
     fields carry one placeholder, made for this response and as long as a masked token
-    (so the length holds), named in FRONT_CSRF_HEADER with the cookie to set when the
-    reader has none; nginx puts a token masked afresh in each (BREACH) and never sends
-    the placeholder on. It keeps the page until the end of this second, if no more
+    (so the length holds). FRONT_CSRF_HEADER says, space-separated: the placeholder,
+    where each starts (comma-separated offsets), and the cookie to set when the reader
+    has none. nginx puts a token masked afresh in each (BREACH), at those offsets, and
+    never sends the placeholder on. It keeps the page until the end of this second, if no more
     than FRONT_KEEP_AFTER of it has gone; not at all unless ``keep`` (the page as it
     was, while it is built again)."""
     placeholder = secrets.token_hex(CSRF_TOKEN_LENGTH // 2)
     response = _response(entry, placeholder.encode().join(entry.parts))
     if entry.private:
-        response[FRONT_CSRF_HEADER] = placeholder
-        response[FRONT_OFFSETS_HEADER] = ",".join(map(str, _offsets(entry.parts, placeholder)))
-        response[FRONT_COOKIE_HEADER] = _csrf_cookie_template()
+        offsets = ",".join(map(str, _offsets(entry.parts, placeholder)))
+        response[FRONT_CSRF_HEADER] = f"{placeholder} {offsets} {_csrf_cookie_template()}"
     now = time.time()
     if keep and now % 1 >= FRONT_KEEP_AFTER:
         response["X-Accel-Expires"] = f"@{int(now)}"

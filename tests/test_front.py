@@ -488,7 +488,7 @@ def test_nginx_keeps_anonymous_pages_and_gives_each_reader_their_own_token(front
     for _ in range(3):
         status, headers, body = front_status(front.port, path)
         assert status in ("HIT", "UPDATING", "MISS", "EXPIRED")
-        assert "x-front-csrf" not in headers and "x-front-csrf-cookie" not in headers
+        assert "x-front-csrf" not in headers
         assert "x-accel-expires" not in headers
         assert int(headers["content-length"]) == len(body)
         # A reader with no cookie is given one, and the page's tokens are of its secret.
@@ -514,6 +514,30 @@ def test_nginx_keeps_anonymous_pages_and_gives_each_reader_their_own_token(front
     )
     new = csrf_cookie(headers)
     assert new and all(_does_token_match(token, new) for token in form_tokens(body))
+
+
+def test_a_browser_without_a_csrf_cookie_is_never_sent_304(front):
+    """A page the browser kept carries tokens of the secret it had then: a browser whose
+    cookie is gone gets the page again, with a new cookie, not "Not Modified"."""
+    from django.middleware.csrf import _does_token_match
+
+    path = reverse("blog:tag-list")
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    front_status(front.port, path, **browser)
+    _status, headers, _body = front_status(front.port, path, **browser)
+    etag, secret = headers["etag"], csrf_cookie(headers)
+    cookie = f"{settings.CSRF_COOKIE_NAME}={secret}"
+    kept = {**browser, "If-None-Match": etag}
+    assert get(front.port, path, **kept, Cookie=cookie)[0] == 304
+    status, headers, body = get(front.port, path, **kept)
+    assert status == 200
+    new = csrf_cookie(headers)
+    assert new and all(_does_token_match(token, new) for token in form_tokens(body))
+    # Feeds carry no token: a 304 for a feed reader, with no cookie.
+    feed = reverse("blog:feed-atom")
+    front_status(front.port, feed)
+    etag = front_status(front.port, feed)[1]["etag"]
+    assert get(front.port, feed, **{"If-None-Match": etag})[0] == 304
 
 
 def django_masked(secret: str) -> str:

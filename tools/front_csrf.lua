@@ -1,8 +1,7 @@
 -- Each anonymous reader's own CSRF token in the pages nginx keeps (tools/nginx.py).
 --
 -- Django sends nginx a page to keep with one placeholder wherever a CSRF token goes,
--- named in X-Front-Csrf, where each starts in X-Front-Csrf-At, and the cookie to set in
--- X-Front-Csrf-Cookie
+-- and says in X-Front-Csrf what it is, where each starts, and the cookie to set
 -- (blog.pagecache._front_response). On the way out of every response, whether it came
 -- from the cache or from Django, the placeholder is replaced with the reader's secret
 -- masked afresh, as Django's own get_token() masks it: no two responses carry the same
@@ -15,7 +14,8 @@
 
 local M = {}
 
-local byte, char, concat, unpack = string.byte, string.char, table.concat, unpack
+local byte, char, find, match, sub = string.byte, string.char, string.find, string.match, string.sub
+local unpack = unpack
 local sha1_bin = ngx.sha1_bin
 
 -- django.middleware.csrf: CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH.
@@ -92,37 +92,51 @@ local function cookie_value(name)
     return ngx.var["cookie_" .. name]
 end
 
--- rewrite phase: an anonymous reader without a valid cookie gets a new secret with this
--- response, so a page their browser kept carries a token of an old one: no 304 for them.
+-- rewrite phase: a browser without a valid cookie gets a new secret with this page, so
+-- a page it kept carries tokens of an old one: no 304 for it. Feeds carry no token, and
+-- a feed reader (no cookie, no text/html in Accept) keeps its 304s.
 function M.request(cookie_name)
-    if ngx.var.front_cache_skip == "0" and not secret_of(cookie_value(cookie_name)) then
+    if ngx.var.front_cache_skip ~= "0" then
+        return
+    end
+    local accept = ngx.var.http_accept
+    if accept and find(accept, "text/html", 1, true) and not secret_of(cookie_value(cookie_name)) then
         ngx.req.clear_header("If-None-Match")
         ngx.req.clear_header("If-Modified-Since")
     end
 end
 
--- header filter: the placeholder headers are read and never sent on.
+-- header filter: X-Front-Csrf is read and never sent on. It says, space-separated:
+-- the placeholder, where each starts (offsets, comma-separated), and the cookie to set
+-- (the rest, with __secret__ for the value).
 function M.header()
-    local placeholder = ngx.header["X-Front-Csrf"]
-    local offsets = ngx.header["X-Front-Csrf-At"]
-    local template = ngx.header["X-Front-Csrf-Cookie"]
-    ngx.header["X-Front-Csrf"] = nil
-    ngx.header["X-Front-Csrf-At"] = nil
-    ngx.header["X-Front-Csrf-Cookie"] = nil
-    if not placeholder or not offsets or not template then
+    local value = ngx.header["X-Front-Csrf"]
+    if not value then
         return
     end
-    local at = {}
-    for offset in offsets:gmatch("%d+") do
-        at[#at + 1] = tonumber(offset)
+    ngx.header["X-Front-Csrf"] = nil
+    local first = find(value, " ", 1, true)
+    local second = first and find(value, " ", first + 1, true)
+    if not second then
+        ngx.log(ngx.ERR, "front_csrf: malformed X-Front-Csrf")
+        return
+    end
+    local placeholder = sub(value, 1, first - 1)
+    local template = sub(value, second + 1)
+    local at, from = {}, first + 1
+    while from < second do
+        local comma = find(value, ",", from, true)
+        local stop = (comma and comma < second) and comma or second
+        at[#at + 1] = tonumber(sub(value, from, stop - 1))
+        from = stop + 1
     end
     local state = { id = ngx.var.request_id, drawn = 0 }
-    local name = template:match("^([^=]+)=")
+    local name = match(template, "^([^=]+)=")
     local secret = secret_of(cookie_value(name))
     if not secret then
         secret = random_string(SECRET_LENGTH, state)
-        local start = template:find("__secret__", 1, true)
-        local cookie = template:sub(1, start - 1) .. secret .. template:sub(start + #"__secret__")
+        local start = find(template, "__secret__", 1, true)
+        local cookie = sub(template, 1, start - 1) .. secret .. sub(template, start + #"__secret__")
         local cookies = ngx.header["Set-Cookie"]
         if type(cookies) == "table" then
             cookies[#cookies + 1] = cookie
@@ -139,7 +153,7 @@ function M.header()
     ngx.ctx.csrf = state
 end
 
--- body filter: each placeholder is where Django said it starts (X-Front-Csrf-At), so
+-- body filter: each placeholder is where Django said it starts (X-Front-Csrf), so
 -- the page is not searched, and a buffer with none in it is passed on untouched. A
 -- placeholder cut between two buffers gets each part of its token in its own. Bytes
 -- that are not the placeholder are never replaced.

@@ -55,7 +55,6 @@ TOOLS = Path(__file__).resolve().parent
 SESSION_COOKIE = "sessionid"
 MESSAGES_COOKIE = "messages"
 FRESH_COOKIE = "blog_fresh"
-CSRF_COOKIE = "csrftoken"
 INSTALL_HINT = (
     "make serve runs Debian's nginx in front of gunicorn, and no nginx was found: "
     "`apt-get install nginx` (as root), or `make nginx`, which does it when run as root."
@@ -243,13 +242,14 @@ def _front_cache_http(runtime: Path) -> str:
 #
 # Freshness: Django says how long to keep each page (X-Accel-Expires: to the end of the
 # second it was built in, unless built in its first fifth: FRONT_KEEP_AFTER), so no one
-# is given a page older than 0.8 s, save while its replacement is built: the first request after that second goes to Django, and
-# the others get the page as it was meanwhile (use_stale updating), never longer. A
-# reader with a session, messages, or a write in the last few seconds (FRESH_COOKIE) is
-# passed to Django, whose page cache is never stale. What Django sends for nginx to keep
-# has the CSRF fields' placeholder in place of a token, and nothing of the reader's (no
-# cookie: nginx keeps nothing that comes with Set-Cookie); front_csrf.lua fills it.
-_FRONT_CACHE_LOCATION = f"""            proxy_cache pages;
+# is given a page older than 0.8 s, save while its replacement is built: the first
+# request after that goes to Django, and the others get the page as it was meanwhile
+# (use_stale updating), never longer. A reader with a session, messages, or a write in
+# the last few seconds (FRESH_COOKIE) is passed to Django, whose page cache is never
+# stale. What Django sends for nginx to keep has the CSRF fields' placeholder in place
+# of a token, and nothing of the reader's (no cookie: nginx keeps nothing that comes
+# with Set-Cookie); front_csrf.lua fills it.
+_FRONT_CACHE_LOCATION = """            proxy_cache pages;
             proxy_cache_key $scheme$http_host$request_uri;
             proxy_cache_bypass $front_cache_skip;
             proxy_no_cache $front_cache_skip;
@@ -258,9 +258,9 @@ _FRONT_CACHE_LOCATION = f"""            proxy_cache pages;
             # no-cache) are the reader's, and Vary: Cookie is covered by the skip above.
             proxy_ignore_headers Cache-Control Expires Vary;
             proxy_set_header X-Front-Cache $front_cache_request;
-            rewrite_by_lua_block {{ require("front_csrf").request("{CSRF_COOKIE}") }}
-            header_filter_by_lua_block {{ require("front_csrf").header() }}
-            body_filter_by_lua_block {{ require("front_csrf").body() }}
+            rewrite_by_lua_block { require("front_csrf").request("csrftoken") }
+            header_filter_by_lua_block { require("front_csrf").header() }
+            body_filter_by_lua_block { require("front_csrf").body() }
             add_header X-Front-Cache-Status $upstream_cache_status always;"""
 
 
