@@ -25,7 +25,7 @@ from bench.data import (
     bench_environment,
     prepare_postgres,
 )
-from bench.measure import SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT, WrkOptions, measure
+from bench.measure import SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT, WrkOptions, measure_in_turns
 from bench.report import format_row, ratio
 from tools.serve import running_server
 from tools.services import postgres_answers, redis_answers
@@ -73,9 +73,10 @@ def bench_backends(
             # The same address on both: the data is the same, seeded the same way.
             page = Page(key, LABELS[key], site.paths.get(key))
             row: dict[str, Any] = {"page": key, "label": LABELS[key]}
-            for name, port in ports.items():
-                row[name] = measure(port, page, options)
-                print(f"[{size} {name}] {format_row(size, row[name])}", flush=True)
+            measured = measure_in_turns([(port, page) for port in ports.values()], options)
+            for name, figures in zip(ports, measured, strict=True):
+                row[name] = figures
+                print(f"[{size} {name}] {format_row(size, figures)}", flush=True)
             row["ratio"] = ratio(row["sqlite"].get("rps"), row["postgres"].get("rps"), 2)
             rows.append(row)
     return {"size": size, "labels": PAIRS, "postgres": seeding, "rows": rows}

@@ -112,23 +112,90 @@ def wrk(port: int, page: Page, options: WrkOptions, duration: int) -> dict[str, 
     return wrk_figures(result.stdout, result.stderr)
 
 
-def measure(port: int, page: Page, options: WrkOptions) -> dict[str, Any]:
-    row: dict[str, Any] = {
+def describe(page: Page) -> dict[str, Any]:
+    return {
         "page": page.key,
         "label": page.label,
         "path": page.path,
         "kind": page.kind,
         "session": page.key.partition(":")[2] if page.kind == "session" else None,
     }
+
+
+def ready(port: int, page: Page) -> tuple[dict[str, Any], bytes | None]:
+    """The row's description, and the page's body if it answers 200 (else the row says
+    why it was skipped)."""
+    row = describe(page)
     if page.path is None:
-        return {**row, "skipped": "no such page in this database"}
+        return {**row, "skipped": "no such page in this database"}, None
     status, body = get(port, page.path, page.cookie)
     if status != 200:
-        return {**row, "skipped": f"answered {status}, not 200"}
+        return {**row, "skipped": f"answered {status}, not 200"}, None
+    return row, body
+
+
+def measure(port: int, page: Page, options: WrkOptions) -> dict[str, Any]:
+    row, body = ready(port, page)
+    if body is None:
+        return row
     if options.warmup:
         wrk(port, page, options, options.warmup)
     figures = wrk(port, page, options, options.duration)
     return {**row, "body_bytes": len(body), **summarise(figures)}
+
+
+# Pages compared with each other (a page and its static copy, for goal 1; a page on the
+# two pairs of backends, for goal 4) are measured in turns, this many rounds each, so
+# that what else the machine does in the run weighs on each alike.
+ROUNDS = 3
+
+
+def measure_in_turns(
+    targets: Sequence[tuple[int, Page]], options: WrkOptions
+) -> list[dict[str, Any]]:
+    """Each (port, page) of ``targets``, in ``ROUNDS`` interleaved rounds of at least
+    2 s (the run's duration, at least, over all of them): requests/s over all rounds,
+    latency from the round with the median rate. A page that does not answer 200 is
+    skipped, saying why, and the others measured on their own."""
+    prepared = [ready(port, page) for port, page in targets]
+    if any(body is None for _, body in prepared):
+        return [
+            row if body is None else measure(port, page, options)
+            for (port, page), (row, body) in zip(targets, prepared, strict=True)
+        ]
+    seconds = max(2, -(-options.duration // ROUNDS))
+    if options.warmup:
+        for port, page in targets:
+            wrk(port, page, options, options.warmup)
+    rounds: list[list[dict[str, Any]]] = [[] for _ in targets]
+    for _ in range(ROUNDS):
+        for each, (port, page) in zip(rounds, targets, strict=True):
+            each.append(summarise(wrk(port, page, options, seconds)))
+    return [
+        {**row, "body_bytes": len(body), **combined(each)}
+        for (row, body), each in zip(prepared, rounds, strict=True)
+    ]
+
+
+def combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one page as one row: its requests over their seconds; the latencies of
+    the round with the median rate; every round's errors."""
+    requests = sum(each["requests"] for each in rounds)
+    seconds = sum(each["seconds"] for each in rounds)
+    median = sorted(rounds, key=lambda each: each["rps"])[len(rounds) // 2]
+    errors: dict[str, int] = {}
+    for each in rounds:
+        for name, count in each["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+    return {
+        **median,
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "rps": round(requests / seconds, 1),
+        "errors": errors,
+        "flagged": sum(errors.values()) > 0,
+        "rounds_rps": [each["rps"] for each in rounds],
+    }
 
 
 def summarise(figures: dict[str, Any]) -> dict[str, Any]:
@@ -158,10 +225,19 @@ def bench_size(
     log = DATA_DIR / f"server-{size}.log"
     with running_server(site.env, log, SERVER_START_TIMEOUT, SERVER_STOP_TIMEOUT) as server:
         write_static_copies(server.port, site, keys)
-        for page in pages_for(site, keys, sessions):
-            row = measure(server.port, page, options)
-            print(f"[{size}] {format_row(size, row)}", flush=True)
-            rows.append(row)
+        pages = pages_for(site, keys, sessions)
+        copies = {page.key: page for page in pages if page.kind == "static"}
+        for page in pages:
+            if page.kind == "static":
+                continue  # measured beside its page
+            copy = copies.get(f"{page.key}:static") if page.kind == "page" else None
+            if copy is None:
+                measured = [measure(server.port, page, options)]
+            else:
+                measured = measure_in_turns([(server.port, page), (server.port, copy)], options)
+            for row in measured:
+                print(f"[{size}] {format_row(size, row)}", flush=True)
+                rows.append(row)
     add_fractions(rows)
     return {
         "size": size,

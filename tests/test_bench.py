@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench.data import BUILT_QUERY, Site, Size, pages_for
-from bench.measure import summarise, wrk_command
+from bench.measure import combined, summarise, wrk_command
 from bench.report import (
     WORDPRESS,
     add_fractions,
@@ -417,3 +417,19 @@ def test_wrk_figures_become_a_row():
     assert summary["rps"] == 2500.0
     assert (summary["p50_ms"], summary["p99_ms"], summary["max_ms"]) == (0.25, 4.1, 9.0)
     assert summary["flagged"]
+
+
+def test_interleaved_rounds_become_one_row_with_the_median_rounds_latency():
+    def round_(requests: int, p50: int, not_200: int = 0) -> dict[str, Any]:
+        return summarise({
+            "requests": requests,
+            "duration_us": 2_000_000,
+            "errors": {"connect": 0, "read": 0, "timeout": 0, "not_200": not_200},
+            "latency_us": {"p50": p50, "p90": p50, "p99": p50 * 4, "max": p50 * 9, "mean": p50},
+        })  # fmt: skip
+
+    one = combined([round_(6000, 300), round_(2000, 900, not_200=1), round_(4000, 500)])
+    assert (one["requests"], one["seconds"], one["rps"]) == (12000, 6.0, 2000.0)
+    assert one["rounds_rps"] == [3000.0, 1000.0, 2000.0]
+    assert (one["p50_ms"], one["p99_ms"]) == (0.5, 2.0)  # the 2,000-a-second round's
+    assert one["errors"]["not_200"] == 1 and one["flagged"]

@@ -9,14 +9,21 @@
 -- a valid CSRF cookie is given a new secret and the cookie with it. The placeholder is
 -- as long as a masked token, so Content-Length holds.
 --
--- Randomness: nginx's $request_id, 128 bits from OpenSSL's RAND_bytes for each request,
--- stretched with SHA-1 and a counter for the several masks (and secret) a response needs.
+-- Randomness: OpenSSL's RAND_bytes (the generator behind nginx's $request_id), drawn
+-- 4 KB at a time into each worker's own pool: one call per ~60 responses, where one a
+-- response ($request_id's) cost more than all the rest of the token's work. The pool
+-- is empty in the master, so each worker fills its own after the fork.
 
 local M = {}
 
+local ffi = require("ffi")
 local byte, char, find, match, sub = string.byte, string.char, string.find, string.match, string.sub
 local unpack = unpack
-local sha1_bin = ngx.sha1_bin
+
+ffi.cdef([[int RAND_bytes(unsigned char *buf, int num);]])
+local POOL_SIZE = 4096
+local pool = ffi.new("unsigned char[?]", POOL_SIZE)
+local left = 0 -- bytes of the pool not yet used, taken from the end
 
 -- django.middleware.csrf: CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH.
 local CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -27,22 +34,21 @@ for i = 1, #CHARS do
     INDEX[CODES[i]] = i - 1
 end
 
--- n characters of CHARS, uniformly (bytes of 248 and over are dropped: 248 = 4 * 62),
--- from the response's own randomness (``state``: its request id and how many draws).
-local function random_string(n, state)
+-- n characters of CHARS, uniformly (bytes of 248 and over are dropped: 248 = 4 * 62).
+local function random_string(n)
     local out, count = {}, 0
     while count < n do
-        state.drawn = state.drawn + 1
-        local bytes = sha1_bin(state.id .. ":" .. state.drawn)
-        for i = 1, #bytes do
-            local b = byte(bytes, i)
-            if b < 248 then
-                count = count + 1
-                out[count] = CODES[b % 62 + 1]
-                if count == n then
-                    break
-                end
+        if left == 0 then
+            if ffi.C.RAND_bytes(pool, POOL_SIZE) ~= 1 then
+                error("front_csrf: RAND_bytes failed")
             end
+            left = POOL_SIZE
+        end
+        left = left - 1
+        local b = pool[left]
+        if b < 248 then
+            count = count + 1
+            out[count] = CODES[b % 62 + 1]
         end
     end
     return char(unpack(out))
@@ -79,8 +85,8 @@ local function secret_of(cookie)
 end
 
 -- django.middleware.csrf._mask_cipher_secret
-local function masked(secret, state)
-    local mask = random_string(SECRET_LENGTH, state)
+local function masked(secret)
+    local mask = random_string(SECRET_LENGTH)
     local out = {}
     for i = 1, SECRET_LENGTH do
         out[i] = CODES[(INDEX[byte(secret, i)] + INDEX[byte(mask, i)]) % 62 + 1]
@@ -106,15 +112,15 @@ function M.request(cookie_name)
     end
 end
 
--- header filter: X-Front-Csrf is read and never sent on. It says, space-separated:
+-- header filter: X-Front-Csrf (never sent on: proxy_hide_header, which costs less than
+-- clearing it here) says, space-separated:
 -- the placeholder, where each starts (offsets, comma-separated), and the cookie to set
 -- (the rest, with __secret__ for the value).
 function M.header()
-    local value = ngx.header["X-Front-Csrf"]
+    local value = ngx.var.upstream_http_x_front_csrf
     if not value then
         return
     end
-    ngx.header["X-Front-Csrf"] = nil
     local first = find(value, " ", 1, true)
     local second = first and find(value, " ", first + 1, true)
     if not second then
@@ -130,11 +136,11 @@ function M.header()
         at[#at + 1] = tonumber(sub(value, from, stop - 1))
         from = stop + 1
     end
-    local state = { id = ngx.var.request_id, drawn = 0 }
+    local state = {}
     local name = match(template, "^([^=]+)=")
     local secret = secret_of(cookie_value(name))
     if not secret then
-        secret = random_string(SECRET_LENGTH, state)
+        secret = random_string(SECRET_LENGTH)
         local start = find(template, "__secret__", 1, true)
         local cookie = sub(template, 1, start - 1) .. secret .. sub(template, start + #"__secret__")
         local cookies = ngx.header["Set-Cookie"]
@@ -177,7 +183,7 @@ function M.body()
         local a, b = math.max(start, first), math.min(stop, last)
         local i, j = a - start + 1, b - start -- the part of the placeholder in this chunk
         if chunk:sub(a - first + 1, b - first) == placeholder:sub(i, j) then
-            csrf.token = csrf.token or masked(csrf.secret, csrf)
+            csrf.token = csrf.token or masked(csrf.secret)
             out = out or {}
             out[#out + 1] = chunk:sub(from, a - first)
             out[#out + 1] = csrf.token:sub(i, j)

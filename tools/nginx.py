@@ -258,6 +258,10 @@ _FRONT_CACHE_LOCATION = """            proxy_cache pages;
             # no-cache) are the reader's, and Vary: Cookie is covered by the skip above.
             proxy_ignore_headers Cache-Control Expires Vary;
             proxy_set_header X-Front-Cache $front_cache_request;
+            proxy_hide_header X-Front-Csrf;
+            # A kept page read in one buffer (up to this size, no more than it needs):
+            # front_csrf.lua's body filter then runs once, not once per 32 KB.
+            output_buffers 1 128k;
             rewrite_by_lua_block { require("front_csrf").request("csrftoken") }
             header_filter_by_lua_block { require("front_csrf").header() }
             body_filter_by_lua_block { require("front_csrf").body() }
